@@ -1,0 +1,165 @@
+//! Test helpers shared by every Ferrule crate.
+//!
+//! Event fixtures live once in `backend/events/<source>/<variant>.json` and are read by
+//! Rust tests, the `ferrule` CLI and the Runtime API emulator alike. A fixture is named by
+//! its path below `backend/events/` without the extension, for example `apigw-http/get-hello`.
+//!
+//! ```
+//! let raw = ferrule_testkit::fixture("apigw-http/get-hello").unwrap();
+//! assert!(raw.contains("\"version\": \"2.0\""));
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+
+/// Why a fixture could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum FixtureError {
+    /// The name does not match a file below `backend/events/`.
+    #[error("fixture `{name}` not found at {path}; list them with `npx ferrule events`")]
+    NotFound { name: String, path: PathBuf },
+    /// The file exists but could not be read.
+    #[error("fixture `{name}` could not be read: {source}")]
+    Unreadable {
+        name: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid JSON, or not the shape the caller asked for.
+    #[error("fixture `{name}` does not deserialize into the requested type: {source}")]
+    Shape {
+        name: String,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+/// The folder that holds every fixture: `backend/events/`.
+pub fn events_dir() -> PathBuf {
+    // This crate lives in backend/crates/testkit, so the folder is two levels up.
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events")
+}
+
+/// Path of the fixture file for `name` (for example `sqs/standard`).
+pub fn fixture_path(name: &str) -> PathBuf {
+    events_dir().join(format!("{name}.json"))
+}
+
+/// The raw JSON text of a fixture.
+pub fn fixture(name: &str) -> Result<String, FixtureError> {
+    let path = fixture_path(name);
+    std::fs::read_to_string(&path).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            FixtureError::NotFound {
+                name: name.to_owned(),
+                path,
+            }
+        } else {
+            FixtureError::Unreadable {
+                name: name.to_owned(),
+                source,
+            }
+        }
+    })
+}
+
+/// A fixture deserialized into `T`, typically an `aws_lambda_events` type.
+pub fn fixture_as<T: DeserializeOwned>(name: &str) -> Result<T, FixtureError> {
+    let raw = fixture(name)?;
+    serde_json::from_str(&raw).map_err(|source| FixtureError::Shape {
+        name: name.to_owned(),
+        source,
+    })
+}
+
+/// Every fixture name below `backend/events/`, sorted.
+pub fn fixture_names() -> Result<Vec<String>, std::io::Error> {
+    let root = events_dir();
+    let mut names = Vec::new();
+    for source in std::fs::read_dir(&root)? {
+        let source = source?;
+        if !source.file_type()?.is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(source.path())? {
+            let file = file?.path();
+            if file.extension().and_then(|e| e.to_str()) == Some("json") {
+                if let (Some(dir), Some(stem)) = (
+                    source.file_name().to_str(),
+                    file.file_stem().and_then(|s| s.to_str()),
+                ) {
+                    names.push(format!("{dir}/{stem}"));
+                }
+            }
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_fixture_is_valid_json() -> Result<(), Box<dyn std::error::Error>> {
+        let names = fixture_names()?;
+        assert!(
+            names.len() >= 10,
+            "expected the shared fixtures, found {names:?}"
+        );
+        for name in names {
+            let _: serde_json::Value = fixture_as(&name)?;
+        }
+        Ok(())
+    }
+
+    /// Each source's fixtures deserialize into the `aws_lambda_events` type Lambda
+    /// functions use, so a fixture cannot drift from the real payload shape.
+    #[test]
+    fn every_fixture_matches_its_event_type() -> Result<(), Box<dyn std::error::Error>> {
+        use aws_lambda_events::event::{apigw, cognito, dynamodb, eventbridge, sqs};
+        for name in fixture_names()? {
+            let source = name.split('/').next().unwrap_or_default();
+            match source {
+                "apigw-http" => drop(fixture_as::<apigw::ApiGatewayV2httpRequest>(&name)?),
+                "sqs" => drop(fixture_as::<sqs::SqsEvent>(&name)?),
+                "dynamodb-stream" => drop(fixture_as::<dynamodb::Event>(&name)?),
+                "eventbridge" => {
+                    drop(fixture_as::<eventbridge::EventBridgeEvent<serde_json::Value>>(&name)?)
+                }
+                "cognito" if name.contains("pre-sign-up") => {
+                    drop(fixture_as::<cognito::CognitoEventUserPoolsPreSignup>(&name)?)
+                }
+                "cognito" if name.contains("post-confirmation") => {
+                    drop(fixture_as::<cognito::CognitoEventUserPoolsPostConfirmation>(&name)?)
+                }
+                "cognito" if name.contains("custom-message") => {
+                    drop(fixture_as::<cognito::CognitoEventUserPoolsCustomMessage>(&name)?)
+                }
+                _ => return Err(format!("no event type known for fixture {name}").into()),
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn unknown_fixture_names_the_file_and_the_fix() {
+        let err = fixture("sqs/does-not-exist").err();
+        let message = err.map(|e| e.to_string()).unwrap_or_default();
+        assert!(message.contains("sqs/does-not-exist"), "{message}");
+        assert!(message.contains("npx ferrule events"), "{message}");
+    }
+
+    #[test]
+    fn wrong_shape_is_a_typed_error() {
+        #[derive(Debug, serde::Deserialize)]
+        struct NeedsField {
+            #[allow(dead_code)]
+            this_field_is_not_in_any_fixture: String,
+        }
+        let err = fixture_as::<NeedsField>("sqs/standard").err();
+        assert!(matches!(err, Some(FixtureError::Shape { .. })), "{err:?}");
+    }
+}

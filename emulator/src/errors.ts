@@ -1,0 +1,13 @@
+/** What the emulator itself could not do (as opposed to what the function did wrong). */
+export type EmulatorErrorCode = 'ArtifactNotFound' | 'InvalidArtifact' | 'Stopped' | 'Busy';
+
+export class EmulatorError extends Error {
+  constructor(
+    message: string,
+    readonly code: EmulatorErrorCode,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'EmulatorError';
+  }
+}

@@ -1,0 +1,19 @@
+export { type ExtractedArtifact, extractArtifact, MAX_UNZIPPED_BYTES } from './artifact.ts';
+export {
+  DEFAULT_MEMORY_MB,
+  DEFAULT_TIMEOUT_SECONDS,
+  type FunctionSettings,
+  functionArn,
+  lambdaEnvironment,
+  newTraceHeader,
+} from './environment.ts';
+export { EmulatorError, type EmulatorErrorCode } from './errors.ts';
+export {
+  INIT_TIMEOUT_MS,
+  type InvokeOptions,
+  type InvokeOutcome,
+  type InvokeReport,
+  LocalFunction,
+  type LocalFunctionOptions,
+  MAX_RESPONSE_BYTES,
+} from './local-function.ts';

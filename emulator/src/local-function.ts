@@ -1,0 +1,496 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { type ExtractedArtifact, extractArtifact } from './artifact.ts';
+import {
+  DEFAULT_TIMEOUT_SECONDS,
+  type FunctionSettings,
+  functionArn,
+  lambdaEnvironment,
+  newTraceHeader,
+} from './environment.ts';
+import { EmulatorError } from './errors.ts';
+
+/**
+ * Largest synchronous response Lambda returns. Lambda documents "6 MB" and reports
+ * this exact byte count in its `Function.ResponseSizeTooLarge` message.
+ */
+export const MAX_RESPONSE_BYTES = 6_291_556;
+/** Lambda gives on-demand init 10 seconds before it gives up on the environment. */
+export const INIT_TIMEOUT_MS = 10_000;
+/** How much of the process's stderr a crash report carries. */
+const STDERR_TAIL_BYTES = 4096;
+
+const API_PREFIX = '/2018-06-01/runtime';
+
+export interface InvokeOptions {
+  /** Request id; a UUID by default. */
+  readonly requestId?: string;
+  /** `Lambda-Runtime-Trace-Id`; a fresh unsampled X-Ray header by default. */
+  readonly traceHeader?: string;
+  /** Mobile SDK client context, sent as `Lambda-Runtime-Client-Context`. */
+  readonly clientContext?: unknown;
+  /** Cognito identity, sent as `Lambda-Runtime-Cognito-Identity`. */
+  readonly cognitoIdentity?: unknown;
+}
+
+export type InvokeOutcome =
+  | { readonly kind: 'success'; readonly payload: string; readonly json: unknown }
+  | {
+      readonly kind: 'error';
+      /** `init` when the environment never became ready, `invoke` otherwise. */
+      readonly phase: 'init' | 'invoke';
+      readonly errorType: string;
+      readonly errorMessage: string;
+      readonly stackTrace?: readonly string[];
+      /** The end of the process's stderr when it crashed or failed init. */
+      readonly stderr?: string;
+      /** The raw response when it was rejected (for example not JSON). */
+      readonly payload?: string;
+    };
+
+export interface InvokeReport {
+  readonly requestId: string;
+  readonly outcome: InvokeOutcome;
+  /** True when this invocation started a new process. */
+  readonly coldStart: boolean;
+  /** exec → first `/next`: what Lambda reports as Init Duration (cold starts only). */
+  readonly initDurationMs?: number;
+  /** exec → first response (cold starts only). */
+  readonly execToResponseMs?: number;
+  /** Event handed to the runtime → response or error: Lambda's Duration. */
+  readonly durationMs: number;
+  /** Peak resident memory of the process so far (VmHWM), Lambda's Max Memory Used. */
+  readonly maxMemoryUsedMb?: number;
+  readonly memorySizeMb: number;
+  /** stdout and stderr lines written during this invocation (and its init, when cold). */
+  readonly logs: readonly string[];
+}
+
+export interface LocalFunctionOptions extends FunctionSettings {
+  /** Path of the zip artifact (`bootstrap.zip`). */
+  readonly artifact: string;
+  /** Variables added to the process environment, e.g. `AWS_ENDPOINT_URL` for moto. */
+  readonly passthroughEnvironment?: Readonly<Record<string, string | undefined>>;
+  /** Called with each line the process writes, as it writes it. */
+  readonly onLog?: (line: string, stream: 'stdout' | 'stderr') => void;
+}
+
+interface Invocation {
+  readonly requestId: string;
+  readonly payload: string;
+  readonly headers: Record<string, string>;
+  readonly settle: (outcome: InvokeOutcome) => void;
+  /** Starts the function timeout; called when the event is handed to the runtime. */
+  onDelivered: () => void;
+  deliveredAt?: number;
+  settled: boolean;
+}
+
+interface Environment {
+  readonly child: ChildProcess;
+  readonly spawnedAt: number;
+  firstNextAt?: number;
+  exited: boolean;
+  exitDescription?: string;
+  stderrTail: string;
+  peakRssKb?: number;
+  /** A runtime waiting on `/next`. */
+  waiting?: ServerResponse;
+  initError?: { errorType: string; errorMessage: string; stackTrace?: string[] };
+}
+
+/**
+ * One function, started as Lambda starts it: the artifact is unzipped into a task
+ * root, `bootstrap` is executed with the reserved environment and a Runtime API
+ * endpoint, and each invocation is handed over through `/invocation/next`.
+ * A process that crashes or times out is gone; the next invocation is a cold start.
+ */
+export class LocalFunction {
+  private server?: Server;
+  private runtimeApi?: string;
+  private artifact?: ExtractedArtifact;
+  private environment?: Environment;
+  private current?: Invocation;
+  private logs: string[] = [];
+  private queue: Promise<unknown> = Promise.resolve();
+  private stopped = false;
+
+  constructor(private readonly options: LocalFunctionOptions) {}
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  /** Size of the artifact, known after the first invocation (or `prepare`). */
+  get artifactSizes(): { zippedBytes: number; unzippedBytes: number } | undefined {
+    return this.artifact && { zippedBytes: this.artifact.zippedBytes, unzippedBytes: this.artifact.unzippedBytes };
+  }
+
+  /** Unzips the artifact and opens the Runtime API endpoint; idempotent. */
+  async prepare(): Promise<void> {
+    if (this.stopped) throw new EmulatorError(`${this.name} was stopped`, 'Stopped');
+    this.artifact ??= await extractArtifact(this.options.artifact);
+    if (!this.server) {
+      const server = createServer((req, res) => this.route(req, res));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      this.server = server;
+      this.runtimeApi = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    }
+  }
+
+  /** Invokes the function once; invocations are queued, one at a time, as in one Lambda environment. */
+  invoke(event: unknown, options: InvokeOptions = {}): Promise<InvokeReport> {
+    const payload = typeof event === 'string' ? event : JSON.stringify(event);
+    const run = this.queue.then(() => this.invokeNow(payload, options));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Kills the process (if any), closes the endpoint and removes the unzipped files. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.killEnvironment('stopped');
+    await new Promise<void>((resolve) => {
+      if (!this.server) return resolve();
+      this.server.closeAllConnections();
+      this.server.close(() => resolve());
+    });
+    this.server = undefined;
+    if (this.artifact) await rm(this.artifact.taskRoot, { recursive: true, force: true });
+  }
+
+  private async invokeNow(payload: string, options: InvokeOptions): Promise<InvokeReport> {
+    await this.prepare();
+    this.logs = [];
+    const coldStart = !this.environment || this.environment.exited;
+    const environment = coldStart ? this.spawnEnvironment() : (this.environment as Environment);
+    const requestId = options.requestId ?? randomUUID();
+    const timeoutMs = (this.options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
+
+    const outcome = await new Promise<InvokeOutcome>((resolve) => {
+      let invokeTimer: NodeJS.Timeout | undefined;
+      let initTimer: NodeJS.Timeout | undefined;
+      const invocation: Invocation = {
+        requestId,
+        payload,
+        headers: this.invocationHeaders(requestId, timeoutMs, options),
+        settled: false,
+        onDelivered: () => {
+          invokeTimer = setTimeout(() => {
+            this.killEnvironment('timeout');
+            invocation.settle({
+              kind: 'error',
+              phase: 'invoke',
+              errorType: 'Sandbox.Timedout',
+              errorMessage: `RequestId: ${requestId} Error: Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`,
+            });
+          }, timeoutMs);
+        },
+        settle: (result) => {
+          if (invocation.settled) return;
+          invocation.settled = true;
+          clearTimeout(initTimer);
+          clearTimeout(invokeTimer);
+          resolve(result);
+        },
+      };
+      this.current = invocation;
+      // Init has its own 10 s limit; the function timeout starts when the event is handed over.
+      initTimer = coldStart
+        ? setTimeout(() => {
+            if (invocation.deliveredAt !== undefined) return;
+            this.killEnvironment('init timeout');
+            invocation.settle(
+              this.initFailure('Sandbox.Timedout', `Init timed out after ${(INIT_TIMEOUT_MS / 1000).toFixed(2)} seconds`),
+            );
+          }, INIT_TIMEOUT_MS)
+        : undefined;
+      if (environment.exited) {
+        invocation.settle(this.exitFailure(environment, requestId));
+      } else if (environment.waiting) {
+        this.deliver(environment, invocation);
+      }
+    });
+
+    const now = performance.now();
+    const invocation = this.current;
+    this.current = undefined;
+    const deliveredAt = invocation?.deliveredAt ?? now;
+    const env = environment;
+    this.samplePeakRss(env);
+    return {
+      requestId,
+      outcome,
+      coldStart,
+      initDurationMs: coldStart && env.firstNextAt !== undefined ? env.firstNextAt - env.spawnedAt : undefined,
+      execToResponseMs: coldStart ? now - env.spawnedAt : undefined,
+      durationMs: now - deliveredAt,
+      maxMemoryUsedMb: env.peakRssKb === undefined ? undefined : Math.ceil(env.peakRssKb / 1024),
+      memorySizeMb: this.options.memoryMb ?? 128,
+      logs: this.logs,
+    };
+  }
+
+  private invocationHeaders(requestId: string, timeoutMs: number, options: InvokeOptions) {
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'lambda-runtime-aws-request-id': requestId,
+      // Filled in when the event is handed over: the deadline counts from then.
+      'lambda-runtime-deadline-ms': String(Date.now() + timeoutMs),
+      'lambda-runtime-invoked-function-arn': functionArn(this.options),
+      'lambda-runtime-trace-id': options.traceHeader ?? newTraceHeader(),
+    };
+    if (options.clientContext !== undefined) {
+      headers['lambda-runtime-client-context'] = JSON.stringify(options.clientContext);
+    }
+    if (options.cognitoIdentity !== undefined) {
+      headers['lambda-runtime-cognito-identity'] = JSON.stringify(options.cognitoIdentity);
+    }
+    return headers;
+  }
+
+  private spawnEnvironment(): Environment {
+    const artifact = this.artifact as ExtractedArtifact;
+    const env = lambdaEnvironment(
+      this.options,
+      this.runtimeApi as string,
+      artifact.taskRoot,
+      this.options.passthroughEnvironment,
+    );
+    const spawnedAt = performance.now();
+    const child = spawn(artifact.bootstrap, [], {
+      cwd: artifact.taskRoot,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const environment: Environment = { child, spawnedAt, exited: false, stderrTail: '' };
+    this.environment = environment;
+    this.captureLines(child, environment);
+    const onGone = (description: string) => {
+      if (environment.exited) return;
+      environment.exited = true;
+      environment.exitDescription = description;
+      environment.waiting?.destroy();
+      environment.waiting = undefined;
+      const invocation = this.current;
+      if (invocation && !invocation.settled && this.environment === environment) {
+        invocation.settle(this.exitFailure(environment, invocation.requestId));
+      }
+    };
+    child.on('error', (error) => onGone(`could not start bootstrap: ${error.message}`));
+    child.on('exit', (code, signal) => onGone(signal ? `signal: ${signal}` : `exit status ${code}`));
+    return environment;
+  }
+
+  private captureLines(child: ChildProcess, environment: Environment) {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      let partial = '';
+      child[stream]?.setEncoding('utf8');
+      child[stream]?.on('data', (chunk: string) => {
+        if (stream === 'stderr') environment.stderrTail = (environment.stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
+        const lines = (partial + chunk).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) this.emitLog(line, stream);
+      });
+      child[stream]?.on('end', () => {
+        if (partial) this.emitLog(partial, stream);
+        partial = '';
+      });
+    }
+  }
+
+  private emitLog(line: string, stream: 'stdout' | 'stderr') {
+    this.logs.push(line);
+    this.options.onLog?.(line, stream);
+  }
+
+  private killEnvironment(reason: string) {
+    const environment = this.environment;
+    if (!environment || environment.exited) return;
+    this.samplePeakRss(environment);
+    environment.exited = true;
+    environment.exitDescription = reason;
+    environment.waiting?.destroy();
+    environment.waiting = undefined;
+    environment.child.kill('SIGKILL');
+  }
+
+  private exitFailure(environment: Environment, requestId: string): InvokeOutcome {
+    if (environment.initError) {
+      return { ...this.initFailure(environment.initError.errorType, environment.initError.errorMessage) };
+    }
+    const phase = environment.firstNextAt === undefined ? 'init' : 'invoke';
+    return {
+      kind: 'error',
+      phase,
+      errorType: 'Runtime.ExitError',
+      errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${environment.exitDescription}`,
+      stderr: environment.stderrTail,
+    };
+  }
+
+  private initFailure(errorType: string, errorMessage: string): InvokeOutcome {
+    return {
+      kind: 'error',
+      phase: 'init',
+      errorType,
+      errorMessage,
+      stderr: this.environment?.stderrTail ?? '',
+    };
+  }
+
+  /** Peak RSS from /proc (Linux); elsewhere the figure is simply absent. */
+  private samplePeakRss(environment: Environment) {
+    const pid = environment.child.pid;
+    if (pid === undefined || environment.exited) return;
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      const match = /^VmHWM:\s+(\d+) kB/m.exec(status);
+      if (match?.[1]) environment.peakRssKb = Math.max(environment.peakRssKb ?? 0, Number(match[1]));
+    } catch {
+      // The process is gone or /proc is not available; keep the last figure.
+    }
+  }
+
+  private deliver(environment: Environment, invocation: Invocation) {
+    const response = environment.waiting;
+    if (!response) return;
+    environment.waiting = undefined;
+    invocation.deliveredAt = performance.now();
+    const timeoutMs = (this.options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
+    invocation.headers['lambda-runtime-deadline-ms'] = String(Date.now() + timeoutMs);
+    response.writeHead(200, invocation.headers);
+    response.end(invocation.payload);
+    invocation.onDelivered();
+  }
+
+  // ---- Runtime API ------------------------------------------------------------
+
+  private route(req: IncomingMessage, res: ServerResponse) {
+    const url = req.url ?? '';
+    const environment = this.environment;
+    if (!environment || environment.exited) {
+      // A process we already killed; Lambda would have frozen it.
+      return reply(res, 403, { errorType: 'Forbidden', errorMessage: 'environment is shut down' });
+    }
+    if (req.method === 'GET' && url === `${API_PREFIX}/invocation/next`) {
+      return this.next(environment, res);
+    }
+    if (req.method === 'POST' && url === `${API_PREFIX}/init/error`) {
+      return this.initError(environment, req, res);
+    }
+    const match = /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/(response|error)$/.exec(url);
+    if (req.method === 'POST' && match?.[1] && match[2]) {
+      return this.result(decodeURIComponent(match[1]), match[2] as 'response' | 'error', req, res);
+    }
+    reply(res, 404, { errorType: 'NotFound', errorMessage: `${req.method} ${url} is not a Runtime API route` });
+  }
+
+  private next(environment: Environment, res: ServerResponse) {
+    environment.firstNextAt ??= performance.now();
+    this.samplePeakRss(environment);
+    environment.waiting?.destroy();
+    environment.waiting = res;
+    const invocation = this.current;
+    if (invocation && !invocation.settled && invocation.deliveredAt === undefined) {
+      this.deliver(environment, invocation);
+    }
+  }
+
+  private async initError(environment: Environment, req: IncomingMessage, res: ServerResponse) {
+    const body = await readBody(req, MAX_RESPONSE_BYTES);
+    const parsed = parseErrorBody(body.text, req.headers['lambda-runtime-function-error-type']);
+    environment.initError = parsed;
+    reply(res, 202, { status: 'OK' });
+    // Lambda ends the environment after an init error.
+    setImmediate(() => {
+      this.killEnvironment('init error');
+      const invocation = this.current;
+      if (invocation && !invocation.settled) {
+        invocation.settle(this.initFailure(parsed.errorType, parsed.errorMessage));
+      }
+    });
+  }
+
+  private async result(requestId: string, kind: 'response' | 'error', req: IncomingMessage, res: ServerResponse) {
+    const invocation = this.current;
+    const body = await readBody(req, MAX_RESPONSE_BYTES);
+    if (!invocation || invocation.settled || invocation.requestId !== requestId) {
+      return reply(res, 400, {
+        errorType: 'InvalidRequestID',
+        errorMessage: `no invocation ${requestId} is in progress`,
+      });
+    }
+    if (body.tooLarge) {
+      reply(res, 413, {
+        errorType: 'RequestEntityTooLarge',
+        errorMessage: `Exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
+      });
+      return invocation.settle({
+        kind: 'error',
+        phase: 'invoke',
+        errorType: 'Function.ResponseSizeTooLarge',
+        errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
+      });
+    }
+    reply(res, 202, { status: 'OK' });
+    if (kind === 'error') {
+      const parsed = parseErrorBody(body.text, req.headers['lambda-runtime-function-error-type']);
+      return invocation.settle({ kind: 'error', phase: 'invoke', ...parsed });
+    }
+    try {
+      const json: unknown = body.text.length === 0 ? null : JSON.parse(body.text);
+      invocation.settle({ kind: 'success', payload: body.text, json });
+    } catch (error) {
+      // Lambda passes raw bytes through, but no event source or API Gateway accepts
+      // them: report it here, where the cause is still obvious.
+      invocation.settle({
+        kind: 'error',
+        phase: 'invoke',
+        errorType: 'Runtime.InvalidResponsePayload',
+        errorMessage: `the response is not JSON: ${(error as Error).message}`,
+        payload: body.text.slice(0, 1024),
+      });
+    }
+  }
+}
+
+function reply(res: ServerResponse, status: number, body: unknown) {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<{ text: string; tooLarge: boolean }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let tooLarge = false;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) tooLarge = true;
+    if (!tooLarge) chunks.push(chunk as Buffer);
+  }
+  return { text: tooLarge ? '' : Buffer.concat(chunks).toString('utf8'), tooLarge };
+}
+
+function parseErrorBody(
+  text: string,
+  headerType: string | string[] | undefined,
+): { errorType: string; errorMessage: string; stackTrace?: string[] } {
+  const fallbackType = (Array.isArray(headerType) ? headerType[0] : headerType) ?? 'Runtime.Unknown';
+  try {
+    const body = JSON.parse(text) as { errorType?: unknown; errorMessage?: unknown; stackTrace?: unknown };
+    return {
+      errorType: typeof body.errorType === 'string' ? body.errorType : fallbackType,
+      errorMessage: typeof body.errorMessage === 'string' ? body.errorMessage : text,
+      ...(Array.isArray(body.stackTrace) ? { stackTrace: body.stackTrace.map(String) } : {}),
+    };
+  } catch {
+    return { errorType: fallbackType, errorMessage: text };
+  }
+}
