@@ -96,10 +96,7 @@ async function npmDependencies() {
 
 async function findPython() {
   for (const candidate of ['python3.13', 'python3.12', 'python3.11', 'python3', 'python']) {
-    const version = await capture(candidate, [
-      '-c',
-      'import sys; print("%d.%d" % sys.version_info[:2])',
-    ]);
+    const version = await capture(candidate, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])']);
     if (!version) continue;
     const [major, minor] = version.split('.').map(Number);
     if (major === 3 && minor >= 11) return candidate;

@@ -99,3 +99,31 @@ async function writeEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, target: string
   await pipeline(stream, createWriteStream(target));
   if (mode !== 0) await chmod(target, mode);
 }
+
+/** Zipped and unzipped sizes of an artifact, read from the zip's directory without extracting it. */
+export async function inspectArtifact(
+  zipPath: string,
+): Promise<{ zippedBytes: number; unzippedBytes: number }> {
+  const zippedBytes = await stat(zipPath).then(
+    (s) => s.size,
+    () => {
+      throw new EmulatorError(`artifact not found: ${zipPath}`, 'ArtifactNotFound');
+    },
+  );
+  const zip = await openZip(zipPath);
+  let unzippedBytes = 0;
+  try {
+    await new Promise<void>((resolvePromise, reject) => {
+      zip.on('error', reject);
+      zip.on('end', () => resolvePromise());
+      zip.on('entry', (entry: yauzl.Entry) => {
+        unzippedBytes += entry.uncompressedSize;
+        zip.readEntry();
+      });
+      zip.readEntry();
+    });
+  } finally {
+    zip.close();
+  }
+  return { zippedBytes, unzippedBytes };
+}

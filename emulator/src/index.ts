@@ -1,4 +1,4 @@
-export { type ExtractedArtifact, extractArtifact, MAX_UNZIPPED_BYTES } from './artifact.ts';
+export { type ExtractedArtifact, extractArtifact, inspectArtifact, MAX_UNZIPPED_BYTES } from './artifact.ts';
 export {
   DEFAULT_MEMORY_MB,
   DEFAULT_TIMEOUT_SECONDS,

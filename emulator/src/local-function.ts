@@ -76,6 +76,10 @@ export interface LocalFunctionOptions extends FunctionSettings {
   readonly artifact: string;
   /** Variables added to the process environment, e.g. `AWS_ENDPOINT_URL` for moto. */
   readonly passthroughEnvironment?: Readonly<Record<string, string | undefined>>;
+  /** Init limit; Lambda's is 10 s. @default INIT_TIMEOUT_MS */
+  readonly initTimeoutMs?: number;
+  /** Longest wait for output still in the pipe after a response. @default 10 */
+  readonly logDrainMs?: number;
   /** Called with each line the process writes, as it writes it. */
   readonly onLog?: (line: string, stream: 'stdout' | 'stderr') => void;
 }
@@ -119,6 +123,7 @@ export class LocalFunction {
   private logs: string[] = [];
   private queue: Promise<unknown> = Promise.resolve();
   private stopped = false;
+  private lastOutputAt = 0;
 
   constructor(private readonly options: LocalFunctionOptions) {}
 
@@ -128,7 +133,9 @@ export class LocalFunction {
 
   /** Size of the artifact, known after the first invocation (or `prepare`). */
   get artifactSizes(): { zippedBytes: number; unzippedBytes: number } | undefined {
-    return this.artifact && { zippedBytes: this.artifact.zippedBytes, unzippedBytes: this.artifact.unzippedBytes };
+    return (
+      this.artifact && { zippedBytes: this.artifact.zippedBytes, unzippedBytes: this.artifact.unzippedBytes }
+    );
   }
 
   /** Unzips the artifact and opens the Runtime API endpoint; idempotent. */
@@ -171,6 +178,7 @@ export class LocalFunction {
     const environment = coldStart ? this.spawnEnvironment() : (this.environment as Environment);
     const requestId = options.requestId ?? randomUUID();
     const timeoutMs = (this.options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
+    const initTimeoutMs = this.options.initTimeoutMs ?? INIT_TIMEOUT_MS;
 
     const outcome = await new Promise<InvokeOutcome>((resolve) => {
       let invokeTimer: NodeJS.Timeout | undefined;
@@ -206,9 +214,12 @@ export class LocalFunction {
             if (invocation.deliveredAt !== undefined) return;
             this.killEnvironment('init timeout');
             invocation.settle(
-              this.initFailure('Sandbox.Timedout', `Init timed out after ${(INIT_TIMEOUT_MS / 1000).toFixed(2)} seconds`),
+              this.initFailure(
+                'Sandbox.Timedout',
+                `Init timed out after ${(initTimeoutMs / 1000).toFixed(2)} seconds`,
+              ),
             );
-          }, INIT_TIMEOUT_MS)
+          }, initTimeoutMs)
         : undefined;
       if (environment.exited) {
         invocation.settle(this.exitFailure(environment, requestId));
@@ -218,6 +229,7 @@ export class LocalFunction {
     });
 
     const now = performance.now();
+    await this.drainOutput();
     const invocation = this.current;
     this.current = undefined;
     const deliveredAt = invocation?.deliveredAt ?? now;
@@ -227,7 +239,8 @@ export class LocalFunction {
       requestId,
       outcome,
       coldStart,
-      initDurationMs: coldStart && env.firstNextAt !== undefined ? env.firstNextAt - env.spawnedAt : undefined,
+      initDurationMs:
+        coldStart && env.firstNextAt !== undefined ? env.firstNextAt - env.spawnedAt : undefined,
       execToResponseMs: coldStart ? now - env.spawnedAt : undefined,
       durationMs: now - deliveredAt,
       maxMemoryUsedMb: env.peakRssKb === undefined ? undefined : Math.ceil(env.peakRssKb / 1024),
@@ -292,7 +305,9 @@ export class LocalFunction {
       let partial = '';
       child[stream]?.setEncoding('utf8');
       child[stream]?.on('data', (chunk: string) => {
-        if (stream === 'stderr') environment.stderrTail = (environment.stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
+        this.lastOutputAt = performance.now();
+        if (stream === 'stderr')
+          environment.stderrTail = (environment.stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
         const lines = (partial + chunk).split('\n');
         partial = lines.pop() ?? '';
         for (const line of lines) this.emitLog(line, stream);
@@ -301,6 +316,19 @@ export class LocalFunction {
         if (partial) this.emitLog(partial, stream);
         partial = '';
       });
+    }
+  }
+
+  /**
+   * Lines written just before the response may still sit in the pipe when the
+   * response arrives over HTTP: let the event loop read them (at most a few ms) so
+   * they are reported with the invocation that wrote them.
+   */
+  private async drainOutput(): Promise<void> {
+    const cap = performance.now() + (this.options.logDrainMs ?? 10);
+    await new Promise((resolve) => setImmediate(resolve));
+    while (performance.now() - this.lastOutputAt < 1 && performance.now() < cap) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
     }
   }
 
@@ -388,7 +416,10 @@ export class LocalFunction {
     if (req.method === 'POST' && match?.[1] && match[2]) {
       return this.result(decodeURIComponent(match[1]), match[2] as 'response' | 'error', req, res);
     }
-    reply(res, 404, { errorType: 'NotFound', errorMessage: `${req.method} ${url} is not a Runtime API route` });
+    reply(res, 404, {
+      errorType: 'NotFound',
+      errorMessage: `${req.method} ${url} is not a Runtime API route`,
+    });
   }
 
   private next(environment: Environment, res: ServerResponse) {
@@ -417,7 +448,12 @@ export class LocalFunction {
     });
   }
 
-  private async result(requestId: string, kind: 'response' | 'error', req: IncomingMessage, res: ServerResponse) {
+  private async result(
+    requestId: string,
+    kind: 'response' | 'error',
+    req: IncomingMessage,
+    res: ServerResponse,
+  ) {
     const invocation = this.current;
     const body = await readBody(req, MAX_RESPONSE_BYTES);
     if (!invocation || invocation.settled || invocation.requestId !== requestId) {

@@ -13,7 +13,9 @@ export async function testArtifact(options: { executable?: boolean } = {}): Prom
   const zipPath = join(dir, 'bootstrap.zip');
   const zip = new yazl.ZipFile();
   const script = `#!/bin/sh\nexec "${process.execPath}" "${runtimeScript}"\n`;
-  zip.addBuffer(Buffer.from(script), 'bootstrap', { mode: options.executable === false ? 0o100644 : 0o100755 });
+  zip.addBuffer(Buffer.from(script), 'bootstrap', {
+    mode: options.executable === false ? 0o100644 : 0o100755,
+  });
   zip.addBuffer(Buffer.from('{"hello":"world"}\n'), 'config/settings.json', { mode: 0o100644 });
   await new Promise<void>((resolve, reject) => {
     zip.outputStream.pipe(createWriteStream(zipPath)).on('close', resolve).on('error', reject);

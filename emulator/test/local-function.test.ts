@@ -37,7 +37,10 @@ describe('LocalFunction', () => {
         requestId: 'req-1',
         traceHeader: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
         clientContext: { client: { app_title: 'shop' } },
-        cognitoIdentity: { cognitoIdentityId: 'eu-central-1:abc', cognitoIdentityPoolId: 'eu-central-1:pool' },
+        cognitoIdentity: {
+          cognitoIdentityId: 'eu-central-1:abc',
+          cognitoIdentityPoolId: 'eu-central-1:pool',
+        },
       },
     );
     expect(report.outcome.kind).toBe('success');
@@ -48,7 +51,9 @@ describe('LocalFunction', () => {
       'arn:aws:lambda:eu-central-1:123456789012:function:test-echo',
     );
     expect(echo.headers['lambda-runtime-trace-id']).toContain('Root=1-5759e988-bd862e3fe1be46a994272793');
-    expect(JSON.parse(echo.headers['lambda-runtime-client-context'] ?? '')).toEqual({ client: { app_title: 'shop' } });
+    expect(JSON.parse(echo.headers['lambda-runtime-client-context'] ?? '')).toEqual({
+      client: { app_title: 'shop' },
+    });
     expect(JSON.parse(echo.headers['lambda-runtime-cognito-identity'] ?? '')).toMatchObject({
       cognitoIdentityId: 'eu-central-1:abc',
     });
@@ -89,7 +94,11 @@ describe('LocalFunction', () => {
 
   it('queues concurrent invocations as one environment does', async () => {
     const local = await fn('echo');
-    const reports = await Promise.all([local.invoke({ n: 1 }), local.invoke({ n: 2 }), local.invoke({ n: 3 })]);
+    const reports = await Promise.all([
+      local.invoke({ n: 1 }),
+      local.invoke({ n: 2 }),
+      local.invoke({ n: 3 }),
+    ]);
     const counts = reports.map((r) => (r.outcome as { json: Echo }).json.count).sort();
     expect(counts).toEqual([1, 2, 3]);
   });
@@ -136,6 +145,17 @@ describe('LocalFunction', () => {
     const report = await local.invoke({});
     expect(report.outcome).toMatchObject({ kind: 'error', phase: 'init', errorType: 'Runtime.ExitError' });
     expect((report.outcome as { stderr: string }).stderr).toContain('missing configuration ORDERS_TABLE');
+  });
+
+  it('gives up on an init that never reaches /next', async () => {
+    const local = await fn('slow-init', { initTimeoutMs: 300 });
+    const report = await local.invoke({});
+    expect(report.outcome).toMatchObject({
+      kind: 'error',
+      phase: 'init',
+      errorType: 'Sandbox.Timedout',
+      errorMessage: 'Init timed out after 0.30 seconds',
+    });
   });
 
   it('reports /init/error with the runtime-provided type and message', async () => {

@@ -126,18 +126,18 @@ mod tests {
                 "apigw-http" => drop(fixture_as::<apigw::ApiGatewayV2httpRequest>(&name)?),
                 "sqs" => drop(fixture_as::<sqs::SqsEvent>(&name)?),
                 "dynamodb-stream" => drop(fixture_as::<dynamodb::Event>(&name)?),
-                "eventbridge" => {
-                    drop(fixture_as::<eventbridge::EventBridgeEvent<serde_json::Value>>(&name)?)
-                }
-                "cognito" if name.contains("pre-sign-up") => {
-                    drop(fixture_as::<cognito::CognitoEventUserPoolsPreSignup>(&name)?)
-                }
+                "eventbridge" => drop(fixture_as::<
+                    eventbridge::EventBridgeEvent<serde_json::Value>,
+                >(&name)?),
+                "cognito" if name.contains("pre-sign-up") => drop(fixture_as::<
+                    cognito::CognitoEventUserPoolsPreSignup,
+                >(&name)?),
                 "cognito" if name.contains("post-confirmation") => {
                     drop(fixture_as::<cognito::CognitoEventUserPoolsPostConfirmation>(&name)?)
                 }
-                "cognito" if name.contains("custom-message") => {
-                    drop(fixture_as::<cognito::CognitoEventUserPoolsCustomMessage>(&name)?)
-                }
+                "cognito" if name.contains("custom-message") => drop(fixture_as::<
+                    cognito::CognitoEventUserPoolsCustomMessage,
+                >(&name)?),
                 _ => return Err(format!("no event type known for fixture {name}").into()),
             }
         }

@@ -1,0 +1,143 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { inspectArtifact } from '@ferrule/emulator';
+import { CliError } from './errors.ts';
+import {
+  artifactPath,
+  type FunctionInfo,
+  listFunctions,
+  type Platform,
+  paths,
+  platformName,
+  projectRoot,
+  rustTarget,
+  toolEnvironment,
+} from './project.ts';
+
+/** Lambda's limit for a zip uploaded directly; above it Ferrule ships a container image. */
+export const ZIP_LIMIT_BYTES = 50 * 1024 * 1024;
+/** Lambda's limit for the unzipped deployment package. */
+export const UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024;
+/** Ferrule's own budget per function (the reference-service issue): 3 MB zipped. */
+export const ZIP_BUDGET_BYTES = 3 * 1024 * 1024;
+
+export interface BuiltArtifact {
+  readonly function: FunctionInfo;
+  readonly platform: Platform;
+  readonly path: string;
+  readonly zippedBytes: number;
+  readonly unzippedBytes: number;
+  /** True when the artifact exceeds a ZIP limit and would deploy as a container image. */
+  readonly needsImage: boolean;
+}
+
+export interface BuildOptions {
+  readonly platform: Platform;
+  /** Crate names; all functions when empty. */
+  readonly functions?: readonly string[];
+  /** Where cargo's progress goes. @default 'inherit' (the terminal) */
+  readonly progress?: 'inherit' | 'quiet';
+}
+
+/**
+ * One `cargo lambda build --release` for the requested functions (the whole
+ * workspace by default), cross-linked with zig against the runtime's glibc, each
+ * packaged as dist/lambda/<runtime>-<arch>/<function>/bootstrap.zip.
+ */
+export async function buildFunctions(options: BuildOptions): Promise<BuiltArtifact[]> {
+  const all = await listFunctions();
+  const selected = options.functions?.length
+    ? options.functions.map((name) => {
+        const found = all.find((fn) => fn.name === name);
+        if (!found) {
+          throw new CliError(
+            `unknown function \`${name}\`; the functions are: ${all.map((f) => f.name).join(', ')}`,
+          );
+        }
+        return found;
+      })
+    : all;
+  if (selected.length === 0) throw new CliError('there are no functions in backend/functions/ to build');
+
+  const args = [
+    'lambda',
+    'build',
+    '--release',
+    '--output-format',
+    'zip',
+    '--target',
+    rustTarget(options.platform),
+    '--lambda-dir',
+    `${paths.dist}/${platformName(options.platform)}`,
+  ];
+  // No --package when building everything: one build of the whole workspace.
+  if (options.functions?.length) for (const fn of selected) args.push('--package', fn.name);
+
+  await runCargo(args, options.progress ?? 'inherit', platformTargetDir(options.platform));
+
+  const built: BuiltArtifact[] = [];
+  for (const fn of selected) {
+    built.push(await describeArtifact(fn, options.platform));
+  }
+  return built;
+}
+
+/** Sizes of an already-built artifact; a clear error when it has not been built. */
+export async function describeArtifact(fn: FunctionInfo, platform: Platform): Promise<BuiltArtifact> {
+  const path = artifactPath(fn.name, platform);
+  if (!existsSync(path)) {
+    throw new CliError(
+      `no artifact for ${fn.name} at ${relative(projectRoot, path)}; run \`npx ferrule build ${fn.name}\``,
+    );
+  }
+  const { zippedBytes, unzippedBytes } = await inspectArtifact(path);
+  return {
+    function: fn,
+    platform,
+    path,
+    zippedBytes,
+    unzippedBytes,
+    needsImage: zippedBytes > ZIP_LIMIT_BYTES || unzippedBytes > UNZIPPED_LIMIT_BYTES,
+  };
+}
+
+/**
+ * One Cargo target folder per platform. al2023 and al2 builds share the Rust target
+ * triple but link with different zig wrappers; in one folder each switch would
+ * invalidate every crate and rebuild the world.
+ */
+export function platformTargetDir(platform: Platform): string {
+  const base = toolEnvironment().CARGO_TARGET_DIR ?? join(paths.backend, 'target');
+  return join(base, `lambda-${platformName(platform)}`);
+}
+
+function runCargo(args: string[], progress: 'inherit' | 'quiet', targetDir: string): Promise<void> {
+  if (!existsSync(`${paths.venvBin}/cargo-lambda`)) {
+    throw new CliError(
+      'cargo-lambda is not installed in .venv; run `npm run setup` (or `npx ferrule doctor`)',
+    );
+  }
+  return new Promise((resolve, reject) => {
+    let tail = '';
+    const child = spawn('cargo', args, {
+      cwd: paths.backend,
+      env: toolEnvironment({ CARGO_TARGET_DIR: targetDir }),
+      stdio: [
+        'ignore',
+        progress === 'inherit' ? 'inherit' : 'pipe',
+        progress === 'inherit' ? 'inherit' : 'pipe',
+      ],
+    });
+    const keep = (chunk: Buffer) => {
+      tail = (tail + chunk.toString()).slice(-8000);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    child.on('error', (error) => reject(new CliError(`could not run cargo: ${error.message}`, 1)));
+    child.on('exit', (code) => {
+      if (code === 0) return resolve();
+      reject(new CliError(`cargo lambda build failed (exit ${code})${tail ? `:\n${tail.trim()}` : ''}`, 1));
+    });
+  });
+}

@@ -1,0 +1,16 @@
+import { relative } from 'node:path';
+import type { Command } from 'commander';
+import { parsePlatform, projectRoot } from '../project.ts';
+import { synthesize } from '../synth.ts';
+
+export function registerSynth(program: Command) {
+  program
+    .command('synth')
+    .description('Synthesize the CDK app into cdk.out/ (offline, no credentials) from the built artifacts')
+    .option('--arch <arch>', 'x86_64 or arm64 (default: x86_64)')
+    .option('--runtime <runtime>', 'al2023 or al2 (default: al2023)')
+    .action(async (flags: { arch?: string; runtime?: string }) => {
+      const templates = await synthesize(parsePlatform(flags));
+      for (const template of templates) process.stdout.write(`${relative(projectRoot, template)}\n`);
+    });
+}

@@ -1,0 +1,41 @@
+import { Command, CommanderError } from 'commander';
+import { registerBuild } from './commands/build.ts';
+import { registerDoctor } from './commands/doctor.ts';
+import { registerEvents } from './commands/events.ts';
+import { registerInvoke } from './commands/invoke.ts';
+import { registerStart } from './commands/start.ts';
+import { registerSynth } from './commands/synth.ts';
+import { CliError } from './errors.ts';
+
+export function program(): Command {
+  const cli = new Command('ferrule')
+    .description('Rust on AWS Lambda, the ADR-002 way: build, invoke and check functions locally.')
+    .showHelpAfterError()
+    .exitOverride();
+  registerDoctor(cli);
+  registerBuild(cli);
+  registerInvoke(cli);
+  registerEvents(cli);
+  registerSynth(cli);
+  registerStart(cli);
+  return cli;
+}
+
+/** Runs the CLI and returns the exit code; user errors are one line, never a stack trace. */
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    await program().parseAsync([...argv]);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has already printed the usage error or the help text.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof CliError) {
+      process.stderr.write(`ferrule: ${error.message}\n`);
+      return error.exitCode;
+    }
+    process.stderr.write(`ferrule: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,142 @@
+// The artifact smoke test: build every function for each supported OS-only runtime,
+// check the glibc each bootstrap needs, then start every artifact under the Runtime
+// API emulator with each of its fixtures and compare the response with what the
+// function's Cargo.toml says to expect.
+import { spawnSync } from 'node:child_process';
+import { isDeepStrictEqual } from 'node:util';
+import {
+  type BuiltArtifact,
+  buildFunctions,
+  compareVersions,
+  glibcOf,
+  highestGlibcVersion,
+  loadEvent,
+  type Platform,
+  platformName,
+  projectRoot,
+} from '@ferrule/cli';
+import { LocalFunction } from '@ferrule/emulator';
+
+export interface CheckOutcome {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail?: string;
+}
+
+/** al2023 for every fixture; al2 (glibc 2.26) built in the same run and started once per function. */
+export const smokePlatforms: readonly Platform[] = [
+  { runtime: 'al2023', architecture: 'x86_64' },
+  { runtime: 'al2', architecture: 'x86_64' },
+];
+
+export async function runSmoke(
+  log: (line: string) => void,
+  passthrough: Record<string, string> = {},
+): Promise<CheckOutcome[]> {
+  const results: CheckOutcome[] = [];
+  for (const platform of smokePlatforms) {
+    log(`building every function for ${platformName(platform)}`);
+    const built = await buildFunctions({ platform, progress: 'quiet' });
+    for (const artifact of built) {
+      results.push(await glibcCheck(artifact));
+      const events =
+        platform.runtime === 'al2023' ? artifact.function.events : artifact.function.events.slice(0, 1);
+      if (events.length === 0) {
+        results.push({
+          name: `${artifact.function.name}: declares fixtures`,
+          ok: false,
+          detail: 'add [[package.metadata.ferrule.events]] entries to its Cargo.toml',
+        });
+      }
+      const local = new LocalFunction({
+        name: artifact.function.name,
+        artifact: artifact.path,
+        timeoutSeconds: 10,
+        passthroughEnvironment: passthrough,
+      });
+      try {
+        for (const expectation of events) {
+          results.push(await invokeCheck(local, platform, expectation.event, expectation.expect));
+        }
+      } finally {
+        await local.stop();
+      }
+    }
+  }
+  results.push(await cliInvokeCheck(passthrough));
+  return results;
+}
+
+/** The path a user takes: `npx ferrule invoke` prints the response and Lambda's REPORT line. */
+async function cliInvokeCheck(passthrough: Record<string, string>): Promise<CheckOutcome> {
+  const name = 'ferrule invoke hello-http --event apigw-http/get-hello';
+  const result = spawnSync(
+    process.execPath,
+    ['cli/bin/ferrule.mjs', 'invoke', 'hello-http', '--event', 'apigw-http/get-hello'],
+    { cwd: projectRoot, encoding: 'utf8', env: { ...process.env, ...passthrough } },
+  );
+  const ok =
+    result.status === 0 &&
+    /"statusCode": 200/.test(result.stdout) &&
+    /REPORT RequestId: .*Duration: .*Max Memory Used: \d+ MB.*Init Duration: /.test(result.stderr);
+  return { name, ok, detail: ok ? undefined : `exit ${result.status}\n${result.stdout}\n${result.stderr}` };
+}
+
+async function glibcCheck(artifact: BuiltArtifact): Promise<CheckOutcome> {
+  const limit = glibcOf[artifact.platform.runtime];
+  const name = `${artifact.function.name} (${platformName(artifact.platform)}): needs glibc <= ${limit}`;
+  const highest = await highestGlibcVersion(artifact.path);
+  if (highest === undefined) return { name, ok: true, detail: 'statically linked' };
+  const ok = compareVersions(highest, limit) <= 0;
+  return { name, ok, detail: `highest GLIBC symbol version: ${highest}` };
+}
+
+async function invokeCheck(
+  local: LocalFunction,
+  platform: Platform,
+  eventName: string,
+  expected: Record<string, unknown> | undefined,
+): Promise<CheckOutcome> {
+  const name = `${local.name} (${platformName(platform)}) with ${eventName}`;
+  const event = await loadEvent(eventName);
+  const report = await local.invoke(event.text);
+  if (report.outcome.kind === 'error') {
+    const { errorType, errorMessage, stderr } = report.outcome;
+    return { name, ok: false, detail: `${errorType}: ${errorMessage}${stderr ? `\n${stderr}` : ''}` };
+  }
+  const mismatch = expected ? firstMismatch(report.outcome.json, expected, '') : undefined;
+  return mismatch
+    ? { name, ok: false, detail: `${mismatch}\nresponse: ${report.outcome.payload.slice(0, 2000)}` }
+    : { name, ok: true };
+}
+
+/**
+ * The first place where `actual` does not contain `expected`: objects match when
+ * every expected key matches (header names ignore case), and a JSON string in
+ * `actual` (an HTTP body) is parsed when `expected` is an object.
+ */
+export function firstMismatch(actual: unknown, expected: unknown, path: string): string | undefined {
+  if (expected !== null && typeof expected === 'object' && !Array.isArray(expected)) {
+    let value = actual;
+    if (typeof value === 'string') {
+      try {
+        value = JSON.parse(value);
+      } catch {
+        return `${path || 'response'} is not JSON but an object was expected`;
+      }
+    }
+    if (value === null || typeof value !== 'object') return `${path || 'response'} is not an object`;
+    const entries = Object.entries(value as Record<string, unknown>);
+    const ignoreCase = path.endsWith('headers');
+    for (const [key, want] of Object.entries(expected)) {
+      const found = entries.find(([k]) => (ignoreCase ? k.toLowerCase() === key.toLowerCase() : k === key));
+      if (!found) return `${path}${path ? '.' : ''}${key} is missing`;
+      const inner = firstMismatch(found[1], want, `${path}${path ? '.' : ''}${key}`);
+      if (inner) return inner;
+    }
+    return undefined;
+  }
+  return isDeepStrictEqual(actual, expected)
+    ? undefined
+    : `${path} is ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`;
+}

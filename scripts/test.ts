@@ -1,0 +1,256 @@
+// `npm test`: every check of the project, in two lanes that run side by side (Rust,
+// which is CPU bound, and TypeScript), with one moto server for the suites that
+// talk to AWS. The last line is always `N passed, N failed`.
+//
+// Usage: tsx scripts/test.ts [rust|ts|smoke|workflows ...]   (no argument: everything)
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { defaultPlatform, paths, projectRoot, synthesize, toolEnvironment } from '@ferrule/cli';
+import { runSmoke } from './smoke.ts';
+import { type MotoServer, startMoto } from './testbed/moto.ts';
+
+interface SuiteResult {
+  readonly passed: number;
+  readonly failed: number;
+  /** Shown only when the suite failed. */
+  readonly output?: string;
+}
+
+interface Suite {
+  readonly name: string;
+  readonly group: 'rust' | 'ts' | 'smoke' | 'workflows';
+  readonly lane: 'rust' | 'ts';
+  readonly run: (env: NodeJS.ProcessEnv) => Promise<SuiteResult>;
+}
+
+interface CommandResult {
+  readonly code: number;
+  readonly output: string;
+}
+
+function command(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  cwd = projectRoot,
+): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    let output = '';
+    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const keep = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.length > 2_000_000) output = output.slice(-1_000_000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.on('error', (error) => resolve({ code: 127, output: `${cmd}: ${error.message}` }));
+    child.on('exit', (code) => resolve({ code: code ?? 1, output }));
+  });
+}
+
+/** A check that is one pass or one fail (formatters, linters, type checkers). */
+async function single(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  cwd?: string,
+): Promise<SuiteResult> {
+  const result = await command(cmd, args, env, cwd);
+  return result.code === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1, output: result.output };
+}
+
+const cargoArgs = ['--manifest-path', paths.manifest, '--locked'];
+
+const suites: Suite[] = [
+  {
+    name: 'rust: cargo fmt --check',
+    group: 'rust',
+    lane: 'rust',
+    run: (env) => single('cargo', ['fmt', '--all', '--manifest-path', paths.manifest, '--check'], env),
+  },
+  {
+    name: 'rust: cargo clippy -D warnings',
+    group: 'rust',
+    lane: 'rust',
+    run: (env) =>
+      single('cargo', ['clippy', ...cargoArgs, '--workspace', '--all-targets', '--', '-D', 'warnings'], env),
+  },
+  {
+    name: 'rust: cargo test',
+    group: 'rust',
+    lane: 'rust',
+    run: async (env) => {
+      const result = await command('cargo', ['test', ...cargoArgs, '--workspace', '--no-fail-fast'], env);
+      let passed = 0;
+      let failed = 0;
+      for (const match of result.output.matchAll(/test result: \w+\. (\d+) passed; (\d+) failed/g)) {
+        passed += Number(match[1]);
+        failed += Number(match[2]);
+      }
+      // A compile error produces no result line: count it as a failure.
+      if (result.code !== 0 && failed === 0) failed = 1;
+      return { passed, failed, output: result.code === 0 ? undefined : result.output };
+    },
+  },
+  {
+    name: 'smoke: build, glibc check, invoke every artifact with its fixtures',
+    group: 'smoke',
+    lane: 'rust',
+    run: async (env) => {
+      const lines: string[] = [];
+      try {
+        const motoEnv = Object.fromEntries(
+          Object.entries(env).filter(([key]) => key.startsWith('AWS_') && typeof env[key] === 'string'),
+        ) as Record<string, string>;
+        const checks = await runSmoke((line) => lines.push(line), motoEnv);
+        const failed = checks.filter((c) => !c.ok);
+        for (const check of failed) lines.push(`FAIL ${check.name}\n  ${check.detail ?? ''}`);
+        return { passed: checks.length - failed.length, failed: failed.length, output: lines.join('\n') };
+      } catch (error) {
+        lines.push((error as Error).message);
+        return { passed: 0, failed: 1, output: lines.join('\n') };
+      }
+    },
+  },
+  {
+    name: 'smoke: cdk synth (offline) + cfn-lint',
+    group: 'smoke',
+    lane: 'rust',
+    run: async (env) => {
+      try {
+        const templates = await synthesize(defaultPlatform, 'quiet');
+        const lint = await command(join(paths.venvBin, 'cfn-lint'), templates, env);
+        // cfn-lint exits 0 when clean and 4/8 for warnings/informational only; 2 means errors.
+        const errors = (lint.code & 2) !== 0 || lint.code === 1;
+        return { passed: 1 + (errors ? 0 : 1), failed: errors ? 1 : 0, output: lint.output };
+      } catch (error) {
+        return { passed: 0, failed: 1, output: (error as Error).message };
+      }
+    },
+  },
+  {
+    name: 'ts: tsc (strict) type check',
+    group: 'ts',
+    lane: 'ts',
+    run: (env) => single(join(projectRoot, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], env),
+  },
+  {
+    name: 'ts: biome lint and format check',
+    group: 'ts',
+    lane: 'ts',
+    run: (env) => single(join(projectRoot, 'node_modules/.bin/biome'), ['ci', '.'], env),
+  },
+  {
+    name: 'ts: vitest (emulator, cli, infrastructure, test bed)',
+    group: 'ts',
+    lane: 'ts',
+    run: async (env) => {
+      const dir = mkdtempSync(join(tmpdir(), 'ferrule-vitest-'));
+      const report = join(dir, 'report.json');
+      try {
+        const result = await command(
+          join(projectRoot, 'node_modules/.bin/vitest'),
+          ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`],
+          env,
+        );
+        try {
+          const json = JSON.parse(readFileSync(report, 'utf8')) as {
+            numPassedTests: number;
+            numFailedTests: number;
+          };
+          const failed = json.numFailedTests + (result.code !== 0 && json.numFailedTests === 0 ? 1 : 0);
+          return { passed: json.numPassedTests, failed, output: result.output };
+        } catch {
+          return { passed: 0, failed: 1, output: result.output };
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  },
+  {
+    name: 'workflows: actionlint',
+    group: 'workflows',
+    lane: 'ts',
+    run: (env) => single(join(paths.toolsBin, 'actionlint'), [], env),
+  },
+];
+
+async function main(): Promise<number> {
+  const wanted = process.argv.slice(2);
+  const unknown = wanted.filter((w) => !suites.some((s) => s.group === w));
+  if (unknown.length > 0) {
+    process.stderr.write(`unknown suite group: ${unknown.join(', ')} (use rust, ts, smoke, workflows)\n`);
+    return 2;
+  }
+  const selected = suites.filter((s) => wanted.length === 0 || wanted.includes(s.group));
+
+  let moto: MotoServer | undefined;
+  const stopMoto = async () => {
+    await moto?.stop();
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      void stopMoto().finally(() => process.exit(130));
+    });
+  }
+
+  let passed = 0;
+  let failed = 0;
+  const started = performance.now();
+  try {
+    moto = await startMoto();
+    process.stdout.write(`moto server on ${moto.endpoint}\n`);
+    const env = toolEnvironment({ ...moto.environment, FORCE_COLOR: '0', CARGO_TERM_COLOR: 'never' });
+
+    const runLane = async (lane: Suite['lane']) => {
+      for (const suite of selected.filter((s) => s.lane === lane)) {
+        const t0 = performance.now();
+        const result = await suite.run(env);
+        passed += result.passed;
+        failed += result.failed;
+        const seconds = ((performance.now() - t0) / 1000).toFixed(1);
+        const mark = result.failed === 0 ? 'PASS' : 'FAIL';
+        let report = `${mark} ${suite.name}: ${result.passed} passed, ${result.failed} failed (${seconds} s)\n`;
+        if (result.failed > 0 && result.output) report += indent(tail(result.output, 150));
+        process.stdout.write(report);
+      }
+    };
+    await Promise.all([runLane('rust'), runLane('ts')]);
+  } catch (error) {
+    failed += 1;
+    process.stdout.write(`FAIL test bed: ${(error as Error).message}\n`);
+  } finally {
+    await stopMoto();
+  }
+  const total = ((performance.now() - started) / 1000).toFixed(1);
+  process.stdout.write(
+    `\n(${total} s, platform ${defaultPlatform.runtime}-${defaultPlatform.architecture})\n`,
+  );
+  process.stdout.write(`${passed} passed, ${failed} failed\n`);
+  return failed === 0 && passed > 0 ? 0 : 1;
+}
+
+function tail(text: string, lines: number): string {
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+function indent(text: string): string {
+  return `${text
+    .split('\n')
+    .map((line) => `    ${line}`)
+    .join('\n')}\n`;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: Error) => {
+    process.stdout.write(`${error.stack}\n0 passed, 1 failed\n`);
+    process.exitCode = 1;
+  },
+);
