@@ -83,6 +83,33 @@ export async function buildFunctions(options: BuildOptions): Promise<BuiltArtifa
   return built;
 }
 
+/**
+ * Builds workspace packages that are not functions (benchmark crates) the same way, and
+ * returns their zips. Used by the benchmarks.
+ */
+export async function buildPackages(
+  platform: Platform,
+  packages: readonly string[],
+  progress: 'inherit' | 'quiet' = 'quiet',
+): Promise<Map<string, string>> {
+  const args = [
+    'lambda',
+    'build',
+    '--release',
+    '--output-format',
+    'zip',
+    '--target',
+    rustTarget(platform),
+    '--lambda-dir',
+    `${paths.dist}/${platformName(platform)}`,
+  ];
+  for (const name of packages) args.push('--package', name);
+  await runCargo(args, progress, platformTargetDir(platform));
+  return new Map(
+    packages.map((name) => [name, join(paths.dist, platformName(platform), name, 'bootstrap.zip')]),
+  );
+}
+
 /** Sizes of an already-built artifact; a clear error when it has not been built. */
 export async function describeArtifact(fn: FunctionInfo, platform: Platform): Promise<BuiltArtifact> {
   const path = artifactPath(fn.name, platform);

@@ -1,6 +1,7 @@
 export {
   type BuiltArtifact,
   buildFunctions,
+  buildPackages,
   describeArtifact,
   ZIP_BUDGET_BYTES,
   ZIP_LIMIT_BYTES,

@@ -1,4 +1,5 @@
-//! Test helpers shared by every Ferrule crate.
+//! Test helpers shared by every Ferrule crate: event fixtures, Lambda contexts
+//! ([`ContextBuilder`]) and, with the `moto` feature, the moto server ([`moto`]).
 //!
 //! Event fixtures live once in `backend/events/<source>/<variant>.json` and are read by
 //! Rust tests, the `ferrule` CLI and the Runtime API emulator alike. A fixture is named by
@@ -10,6 +11,12 @@
 //! ```
 
 use std::path::{Path, PathBuf};
+
+mod context;
+#[cfg(feature = "moto")]
+pub mod moto;
+
+pub use context::ContextBuilder;
 
 use serde::de::DeserializeOwned;
 
