@@ -60,17 +60,7 @@ export async function buildFunctions(options: BuildOptions): Promise<BuiltArtifa
     : all;
   if (selected.length === 0) throw new CliError('there are no functions in backend/functions/ to build');
 
-  const args = [
-    'lambda',
-    'build',
-    '--release',
-    '--output-format',
-    'zip',
-    '--target',
-    rustTarget(options.platform),
-    '--lambda-dir',
-    `${paths.dist}/${platformName(options.platform)}`,
-  ];
+  const args = lambdaBuildArgs(options.platform);
   // No --package when building everything: one build of the whole workspace.
   if (options.functions?.length) for (const fn of selected) args.push('--package', fn.name);
 
@@ -92,17 +82,7 @@ export async function buildPackages(
   packages: readonly string[],
   progress: 'inherit' | 'quiet' = 'quiet',
 ): Promise<Map<string, string>> {
-  const args = [
-    'lambda',
-    'build',
-    '--release',
-    '--output-format',
-    'zip',
-    '--target',
-    rustTarget(platform),
-    '--lambda-dir',
-    `${paths.dist}/${platformName(platform)}`,
-  ];
+  const args = lambdaBuildArgs(platform);
   for (const name of packages) args.push('--package', name);
   await runCargo(args, progress, platformTargetDir(platform));
   return new Map(
@@ -127,6 +107,21 @@ export async function describeArtifact(fn: FunctionInfo, platform: Platform): Pr
     unzippedBytes,
     needsImage: zippedBytes > ZIP_LIMIT_BYTES || unzippedBytes > UNZIPPED_LIMIT_BYTES,
   };
+}
+
+/** `cargo lambda build` for release zips linked against the platform's glibc, into dist/lambda/<platform>. */
+function lambdaBuildArgs(platform: Platform): string[] {
+  return [
+    'lambda',
+    'build',
+    '--release',
+    '--output-format',
+    'zip',
+    '--target',
+    rustTarget(platform),
+    '--lambda-dir',
+    join(paths.dist, platformName(platform)),
+  ];
 }
 
 /**

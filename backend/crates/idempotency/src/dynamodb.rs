@@ -52,6 +52,14 @@ impl DynamoDbStore {
         }
     }
 
+    /// A store on a client built from an SDK configuration, with X-Ray tracing of its calls.
+    pub fn from_conf(config: &aws_config::SdkConfig, table: &str) -> Self {
+        let config = aws_sdk_dynamodb::config::Builder::from(config)
+            .interceptor(ferrule_aws::xray_interceptor())
+            .build();
+        Self::new(aws_sdk_dynamodb::Client::from_conf(config), table)
+    }
+
     pub fn with_layout(mut self, layout: TableLayout) -> Self {
         self.layout = layout;
         self

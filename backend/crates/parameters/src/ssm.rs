@@ -2,10 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use std::sync::Arc;
-
-use aws_sdk_ssm::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use tokio::sync::OnceCell;
+use ferrule_aws::{Failure, LazyClient};
 
 use crate::store::{Fetched, ParameterStore, StoreError, MAX_NAMES_PER_CALL};
 
@@ -13,19 +10,19 @@ use crate::store::{Fetched, ParameterStore, StoreError, MAX_NAMES_PER_CALL};
 /// `GetParametersByPath` (recursive, paginated).
 #[derive(Debug, Clone)]
 pub struct SsmStore {
-    client: Arc<OnceCell<aws_sdk_ssm::Client>>,
+    client: LazyClient<aws_sdk_ssm::Client>,
 }
 
 impl SsmStore {
     pub fn new(client: aws_sdk_ssm::Client) -> Self {
         Self {
-            client: Arc::new(OnceCell::new_with(Some(client))),
+            client: LazyClient::ready(client),
         }
     }
 
-    /// A store on a client built from the shared SDK configuration.
+    /// A store on a client built from an SDK configuration, with X-Ray tracing of its calls.
     pub fn from_conf(config: &aws_config::SdkConfig) -> Self {
-        Self::new(aws_sdk_ssm::Client::new(config))
+        Self::new(traced_client(config))
     }
 
     /// A store whose client (and the shared SDK configuration) is created on the first read.
@@ -39,37 +36,30 @@ impl SsmStore {
     /// ```
     pub fn lazy() -> Self {
         Self {
-            client: Arc::new(OnceCell::new()),
+            client: LazyClient::new(traced_client),
         }
     }
 
     async fn client(&self) -> &aws_sdk_ssm::Client {
-        self.client
-            .get_or_init(|| async { aws_sdk_ssm::Client::new(&ferrule_aws::sdk_config().await) })
-            .await
+        self.client.get().await
     }
 }
 
-fn classify<E, R>(error: SdkError<E, R>) -> StoreError
+fn traced_client(config: &aws_config::SdkConfig) -> aws_sdk_ssm::Client {
+    let config = aws_sdk_ssm::config::Builder::from(config)
+        .interceptor(ferrule_aws::xray_interceptor())
+        .build();
+    aws_sdk_ssm::Client::from_conf(config)
+}
+
+fn store_error<E, R>(error: aws_sdk_ssm::error::SdkError<E, R>) -> StoreError
 where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
+    E: aws_sdk_ssm::error::ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    let code = error.code().unwrap_or_default().to_owned();
-    let message: String = DisplayErrorContext(&error)
-        .to_string()
-        .chars()
-        .take(500)
-        .collect();
-    let retryable = matches!(
-        error,
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_)
-    ) || code.contains("Throttl")
-        || code == "InternalServerError";
-    if retryable {
-        StoreError::Unavailable(message)
-    } else {
-        StoreError::Refused(message)
+    match ferrule_aws::classify(&error) {
+        Failure::Transient(message) => StoreError::Unavailable(message),
+        Failure::Permanent(message) => StoreError::Refused(message),
     }
 }
 
@@ -89,7 +79,7 @@ impl ParameterStore for SsmStore {
             .with_decryption(true)
             .send()
             .await
-            .map_err(classify)?;
+            .map_err(store_error)?;
         let mut fetched = Fetched::default();
         for parameter in output.parameters() {
             if let (Some(name), Some(value)) = (parameter.name(), parameter.value()) {
@@ -124,7 +114,7 @@ impl ParameterStore for SsmStore {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(classify)?;
+            let page = page.map_err(store_error)?;
             for parameter in page.parameters() {
                 if let (Some(name), Some(value)) = (parameter.name(), parameter.value()) {
                     values.insert(name.to_owned(), value.to_owned());

@@ -1,28 +1,26 @@
 //! The AWS adapter: Secrets Manager through aws-sdk-secretsmanager.
 
-use std::sync::Arc;
-
-use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
-use tokio::sync::OnceCell;
+use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
+use ferrule_aws::{Failure, LazyClient};
 
 use crate::{SecretStore, SecretValue, Sensitive, StoreError};
 
 /// [`SecretStore`] on Secrets Manager's `GetSecretValue` (the `AWSCURRENT` version).
 #[derive(Debug, Clone)]
 pub struct SecretsManagerStore {
-    client: Arc<OnceCell<aws_sdk_secretsmanager::Client>>,
+    client: LazyClient<aws_sdk_secretsmanager::Client>,
 }
 
 impl SecretsManagerStore {
     pub fn new(client: aws_sdk_secretsmanager::Client) -> Self {
         Self {
-            client: Arc::new(OnceCell::new_with(Some(client))),
+            client: LazyClient::ready(client),
         }
     }
 
-    /// A store on a client built from the shared SDK configuration.
+    /// A store on a client built from an SDK configuration, with X-Ray tracing of its calls.
     pub fn from_conf(config: &aws_config::SdkConfig) -> Self {
-        Self::new(aws_sdk_secretsmanager::Client::new(config))
+        Self::new(traced_client(config))
     }
 
     /// A store whose client (and the shared SDK configuration) is created on the first read,
@@ -34,17 +32,20 @@ impl SecretsManagerStore {
     /// ```
     pub fn lazy() -> Self {
         Self {
-            client: Arc::new(OnceCell::new()),
+            client: LazyClient::new(traced_client),
         }
     }
 
     async fn client(&self) -> &aws_sdk_secretsmanager::Client {
-        self.client
-            .get_or_init(|| async {
-                aws_sdk_secretsmanager::Client::new(&ferrule_aws::sdk_config().await)
-            })
-            .await
+        self.client.get().await
     }
+}
+
+fn traced_client(config: &aws_config::SdkConfig) -> aws_sdk_secretsmanager::Client {
+    let config = aws_sdk_secretsmanager::config::Builder::from(config)
+        .interceptor(ferrule_aws::xray_interceptor())
+        .build();
+    aws_sdk_secretsmanager::Client::from_conf(config)
 }
 
 impl SecretStore for SecretsManagerStore {
@@ -63,22 +64,12 @@ impl SecretStore for SecretsManagerStore {
                 (None, None) => SecretValue::Missing,
             }),
             Err(error) => {
-                let code = error.code().unwrap_or_default().to_owned();
-                if code == "ResourceNotFoundException" {
+                if error.code() == Some("ResourceNotFoundException") {
                     return Ok(SecretValue::Missing);
                 }
-                let message = format!("{code}: {}", error.message().unwrap_or("no message"));
-                let retryable = matches!(
-                    error,
-                    SdkError::TimeoutError(_)
-                        | SdkError::DispatchFailure(_)
-                        | SdkError::ResponseError(_)
-                ) || code.contains("Throttl")
-                    || code == "InternalServiceError";
-                Err(if retryable {
-                    StoreError::Unavailable(message)
-                } else {
-                    StoreError::Refused(message)
+                Err(match ferrule_aws::classify(&error) {
+                    Failure::Transient(message) => StoreError::Unavailable(message),
+                    Failure::Permanent(message) => StoreError::Refused(message),
                 })
             }
         }
