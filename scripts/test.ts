@@ -116,13 +116,20 @@ const suites: Suite[] = [
     },
   },
   {
-    name: 'smoke: cdk synth (offline) + cfn-lint',
+    name: 'smoke: cdk synth (offline, ADR-002 rule pack) + cfn-lint with serverless rules',
     group: 'smoke',
     lane: 'rust',
     run: async (env) => {
       try {
         const templates = await synthesize(defaultPlatform, 'quiet');
-        const lint = await command(join(paths.venvBin, 'cfn-lint'), templates, env);
+        // The serverless rules (ES/WS) on top of cfn-lint's own. WS1004 is skipped: it only
+        // recognises log groups named /aws/lambda/<name>, not LoggingConfig.LogGroup, which
+        // is how RustFunction gives each function its own log group with retention.
+        const lint = await command(
+          join(paths.venvBin, 'cfn-lint'),
+          ['--append-rules', 'cfn_lint_serverless.rules', '--ignore-checks', 'WS1004', '--', ...templates],
+          env,
+        );
         // cfn-lint exits 0 when clean and 4/8 for warnings/informational only; 2 means errors.
         const errors = (lint.code & 2) !== 0 || lint.code === 1;
         return { passed: 1 + (errors ? 0 : 1), failed: errors ? 1 : 0, output: lint.output };

@@ -1,12 +1,16 @@
 // The CDK app: `npx ferrule synth` (or `npx cdk synth` in this folder) after `npx ferrule build`.
 // Synthesizes offline: no account lookups, no credentials.
-import { App } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
 import { HelloStack } from '../lib/hello-stack.ts';
 import { parsePlatform } from '../lib/platform.ts';
+import { Adr002Checks } from '../lib/rules/index.ts';
+import { resolveStage } from '../lib/service.ts';
 
 const app = new App();
+// Every synth checks the ADR-002 rules (docs/rules.md); a finding fails the synth.
+Validations.of(app).addPlugins(new Adr002Checks(app));
 const platform = parsePlatform(String(app.node.tryGetContext('ferrule:platform') ?? 'al2023-x86_64'));
-const stage = String(app.node.tryGetContext('ferrule:stage') ?? 'dev');
+const stage = resolveStage(app);
 
 new HelloStack(app, `FerruleHello-${stage}`, {
   platform,

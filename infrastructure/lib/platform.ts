@@ -34,8 +34,17 @@ export function parsePlatform(name: string): Platform {
   return { runtime, architecture };
 }
 
+/** `x86_64` or `arm64`, the spelling of `ferrule build --arch` and of dist/lambda/<platform>/. */
+export function archName(architecture: lambda.Architecture): 'x86_64' | 'arm64' {
+  if (architecture.name === lambda.Architecture.ARM_64.name) return 'arm64';
+  if (architecture.name === lambda.Architecture.X86_64.name) return 'x86_64';
+  throw new Error(
+    `architecture must be lambda.Architecture.X86_64 or lambda.Architecture.ARM_64, not "${architecture.name}"`,
+  );
+}
+
 export function platformName(platform: Platform): string {
-  return `${platform.runtime}-${platform.architecture === lambda.Architecture.ARM_64 ? 'arm64' : 'x86_64'}`;
+  return `${platform.runtime}-${archName(platform.architecture)}`;
 }
 
 /** The repository root (the folder holding backend/Cargo.toml). */

@@ -1,18 +1,44 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { defaultArtifactsDir, type OsRuntime, type Platform, platformName, runtimes } from './platform.ts';
+import { archName, type OsRuntime, type Platform, runtimes } from './platform.ts';
+import { deadLetterAlarm, functionAlarms } from './private/alarms.ts';
+import { ACTIONS, type EnvironmentEntry, resolveUses } from './private/grants.ts';
+import { prepareImageContext } from './private/image.ts';
+import { deadLetterQueue } from './private/queues.ts';
+import { checkPlainEnvironment, checkVariableName } from './private/validate.ts';
+import { FerruleService } from './service.ts';
+import type { DeclaredGrant, Uses } from './uses.ts';
+import { type ArtifactSizes, WorkspaceBuild } from './workspace-build.ts';
+
+/** Lambda's limit for a directly uploaded zip; ADR-002 switches to an image above it. */
+export const ZIP_LIMIT_BYTES = 50 * 1024 * 1024;
+/** Lambda's limit for the unzipped deployment package. */
+export const UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024;
+/** Cognito waits this long for a trigger, then fails the user's request. */
+export const COGNITO_TRIGGER_TIMEOUT = Duration.seconds(5);
+
+/** `auto`: ZIP unless the artifact exceeds a ZIP limit. `zip`/`image` force one. */
+export type Packaging = 'auto' | 'zip' | 'image';
 
 export interface RustFunctionProps {
   /** Name of the function crate in backend/functions/ (also its artifact folder). */
   readonly crate: string;
   /**
+   * The service the function belongs to: its name, stage, metrics namespace, dashboard and alarm topic.
+   * @default the stack's service (`FerruleService.of(this)`): the one declared in the stack, else one
+   * named from context `ferrule:service` or the stack id
+   */
+  readonly service?: FerruleService;
+  /**
    * OS-only runtime.
-   * @default 'al2023' — provided.al2 reaches end of support; al2 builds link against glibc 2.26.
+   * @default 'al2023' — provided.al2 reaches end of support; al2 builds link against glibc 2.26 (docs/adr/0003).
    */
   readonly runtime?: OsRuntime;
   /**
@@ -22,59 +48,144 @@ export interface RustFunctionProps {
   readonly architecture?: lambda.Architecture;
   /**
    * Folder with one `<platform>/<crate>/bootstrap.zip` per function, as written by `ferrule build`.
-   * @default dist/lambda at the project root
+   * @default the app's `WorkspaceBuild` folder: context `ferrule:artifacts`, else dist/lambda at the project root
    */
   readonly artifactsDir?: string;
   /**
-   * Memory in MB. CPU share grows with memory; Rust needs little of either.
-   * @default 256
+   * Build the workspace during synth when this function's artifact is missing (once per app and platform).
+   * @default context `ferrule:build`, else false (prebuilt artifacts only)
+   */
+  readonly build?: boolean;
+  /**
+   * @default 'auto' — a ZIP, or a container image on the OS-only base image when the zip exceeds
+   * 50 MB or its content 250 MB (read from the zip's central directory)
+   */
+  readonly packaging?: Packaging;
+  /**
+   * Memory in MB (128..10240).
+   * @default 256 — Rust needs little memory, but Lambda allots CPU in proportion to it: 256 MB
+   * halves cold-start and TLS-handshake time against 128 MB for little cost
    */
   readonly memorySize?: number;
   /**
-   * Timeout. Short by default so a hung downstream fails fast and retries.
-   * @default Duration.seconds(10)
+   * Timeout (at most 15 minutes).
+   * @default Duration.seconds(10) — far above a Rust handler's usual latency, short enough that a hung
+   * downstream fails fast and retries, that an SQS source needs only a 60 s visibility timeout (6×),
+   * and that an HTTP API (30 s limit) gets the function's own error rather than a gateway timeout
    */
   readonly timeout?: Duration;
   /** @default - none */
   readonly description?: string;
-  /** Plain configuration values; never secrets (they belong in Secrets Manager). @default - none */
+  /**
+   * Plain configuration values. Never secrets: a name matching /secret|password|token|api key/ or a
+   * value shaped like an AWS key fails synth; declare those under `uses.secrets`.
+   * @default - none (the construct still sets FERRULE_SERVICE_NAME, FERRULE_STAGE, POWERTOOLS_SERVICE_NAME,
+   * FERRULE_METRICS_NAMESPACE and POWERTOOLS_METRICS_NAMESPACE, and the variables `uses` names)
+   */
   readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * What the function reads and writes; grants exactly that (docs/constructs.md).
+   * @default - nothing beyond its own log group and X-Ray
+   */
+  readonly uses?: Uses;
   /**
    * Retention of the function's own log group.
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
-  /** Service name written into logs and metrics. @default the crate name */
-  readonly serviceName?: string;
+  /**
+   * Lowest level of the function's own JSON log lines that reaches CloudWatch (`AWS_LAMBDA_LOG_LEVEL`).
+   * @default lambda.ApplicationLogLevel.INFO
+   */
+  readonly applicationLogLevel?: lambda.ApplicationLogLevel;
+  /**
+   * Lowest level of Lambda's own platform log lines (START/END/REPORT are INFO).
+   * @default lambda.SystemLogLevel.WARN — REPORT lines cost money; metrics carry the same numbers
+   */
+  readonly systemLogLevel?: lambda.SystemLogLevel;
+  /**
+   * Errors, throttles and p99 duration above 80% of the timeout, on the service's dashboard and topic.
+   * @default true
+   */
+  readonly alarms?: boolean;
 }
 
+const FERRULE_VARIABLES = [
+  'FERRULE_SERVICE_NAME',
+  'FERRULE_STAGE',
+  'POWERTOOLS_SERVICE_NAME',
+  'FERRULE_METRICS_NAMESPACE',
+  'POWERTOOLS_METRICS_NAMESPACE',
+];
+
 /**
- * A Rust function on an OS-only Lambda runtime, deployed from the zip `ferrule build`
- * produced: handler `bootstrap`, its own role with no managed policy, its own log
- * group with retention, JSON logs and active X-Ray tracing.
+ * A Rust function on an OS-only Lambda runtime, the ADR-002 way: handler `bootstrap`
+ * from the app's single workspace build (ZIP, or an image when too big), its own role
+ * granting exactly what `uses` declares, its own log group with retention, JSON logs,
+ * active X-Ray tracing, the service's environment and alarms.
  */
 export class RustFunction extends Construct {
   readonly function: lambda.Function;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
+  readonly service: FerruleService;
+  readonly crate: string;
+  readonly platform: Platform;
+  readonly timeout: Duration;
+  /** The zip the function was deployed from (or its image built from). */
+  readonly artifactPath: string;
+  /** Sizes read from the zip's directory; undefined when it could not be read. */
+  readonly artifactSizes?: ArtifactSizes;
+  readonly packaging: 'zip' | 'image';
+  /** Docker build context (Dockerfile + bootstrap) when packaged as an image. */
+  readonly imageContext?: string;
+  /** Errors, throttles and duration alarms (empty with `alarms: false`). */
+  readonly alarms: cloudwatch.Alarm[] = [];
+
+  private readonly grants: DeclaredGrant[] = [];
+  private readonly env = new Map<string, EnvironmentEntry>();
+  private usesCount = 0;
+  private asyncFailures?: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: RustFunctionProps) {
     super(scope, id);
-    validate(props);
-    const platform: Platform = {
+    const owner = `RustFunction ${id}`;
+    validate(owner, props);
+    this.crate = props.crate;
+    this.service = props.service ?? FerruleService.of(this);
+    this.platform = {
       runtime: props.runtime ?? 'al2023',
       architecture: props.architecture ?? lambda.Architecture.X86_64,
     };
-    const zip = join(
-      props.artifactsDir ?? defaultArtifactsDir(),
-      platformName(platform),
-      props.crate,
-      'bootstrap.zip',
-    );
-    if (!existsSync(zip)) {
-      throw new Error(
-        `RustFunction ${id}: no artifact for crate "${props.crate}" at ${zip}; run \`npx ferrule build --runtime ${platform.runtime} --arch ${platformName(platform).split('-')[1]}\` first`,
-      );
+    this.timeout = props.timeout ?? Duration.seconds(10);
+
+    const workspace = WorkspaceBuild.of(this);
+    let artifact: { zipPath: string };
+    try {
+      artifact = workspace.artifact(props.crate, this.platform, {
+        artifactsDir: props.artifactsDir,
+        build: props.build,
+      });
+    } catch (error) {
+      throw new Error(`${owner}: ${(error as Error).message}`);
+    }
+    this.artifactPath = artifact.zipPath;
+    const requested = props.packaging ?? 'auto';
+    if (requested === 'auto') {
+      const { sizes, problem } = workspace.inspect(artifact.zipPath);
+      this.artifactSizes = sizes;
+      if (problem) {
+        Annotations.of(this).addWarningV2(
+          '@ferrule/infrastructure:unreadable-artifact',
+          `cannot read the sizes of ${artifact.zipPath} (${problem}); packaging it as a ZIP`,
+        );
+      }
+      this.packaging =
+        sizes && (sizes.zippedBytes > ZIP_LIMIT_BYTES || sizes.unzippedBytes > UNZIPPED_LIMIT_BYTES)
+          ? 'image'
+          : 'zip';
+    } else {
+      this.packaging = requested;
     }
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
@@ -86,45 +197,195 @@ export class RustFunction extends Construct {
       description: `Execution role of ${props.crate} (used by this function only)`,
     });
     // Only what the function's own log group needs: no AWSLambdaBasicExecutionRole.
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [this.logGroup.logGroupArn],
-      }),
-    );
+    this.addGrant({
+      origin: 'logs',
+      reason: 'own log group',
+      actions: [...ACTIONS.logs],
+      resources: [this.logGroup.logGroupArn],
+    });
+
+    let code: lambda.Code;
+    if (this.packaging === 'image') {
+      this.imageContext = prepareImageContext(artifact.zipPath, this.platform.runtime);
+      code = lambda.Code.fromAssetImage(this.imageContext, {
+        platform:
+          archName(this.platform.architecture) === 'arm64'
+            ? ecrAssets.Platform.LINUX_ARM64
+            : ecrAssets.Platform.LINUX_AMD64,
+      });
+    } else {
+      code = lambda.Code.fromAsset(artifact.zipPath);
+    }
+
+    for (const name of FERRULE_VARIABLES) {
+      this.env.set(name, { value: '', declaredAt: 'the construct (from the service)' });
+    }
+    const environment: Record<string, string> = {
+      FERRULE_SERVICE_NAME: this.service.serviceName,
+      FERRULE_STAGE: this.service.stage,
+      POWERTOOLS_SERVICE_NAME: this.service.serviceName,
+      FERRULE_METRICS_NAMESPACE: this.service.metricsNamespace,
+      POWERTOOLS_METRICS_NAMESPACE: this.service.metricsNamespace,
+    };
+    for (const [name, value] of Object.entries(props.environment ?? {})) {
+      this.claimVariable(name, { value, declaredAt: `environment.${name}` });
+      environment[name] = value;
+    }
 
     this.function = new lambda.Function(this, 'Function', {
-      code: lambda.Code.fromAsset(zip),
-      handler: 'bootstrap',
-      runtime: runtimes[platform.runtime],
-      architecture: platform.architecture,
+      code,
+      handler: this.packaging === 'image' ? lambda.Handler.FROM_IMAGE : 'bootstrap',
+      runtime: this.packaging === 'image' ? lambda.Runtime.FROM_IMAGE : runtimes[this.platform.runtime],
+      architecture: this.platform.architecture,
       memorySize: props.memorySize ?? 256,
-      timeout: props.timeout ?? Duration.seconds(10),
+      timeout: this.timeout,
       description: props.description,
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
-      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
-      systemLogLevelV2: lambda.SystemLogLevel.WARN,
+      applicationLogLevelV2: props.applicationLogLevel ?? lambda.ApplicationLogLevel.INFO,
+      systemLogLevelV2: props.systemLogLevel ?? lambda.SystemLogLevel.WARN,
+      // Adds xray:PutTraceSegments/PutTelemetryRecords on * (X-Ray has no resource-level permissions).
       tracing: lambda.Tracing.ACTIVE,
-      environment: {
-        FERRULE_SERVICE_NAME: props.serviceName ?? props.crate,
-        ...props.environment,
-      },
+      environment,
     });
+    this.grants.push({
+      origin: 'tracing',
+      reason: 'X-Ray (no resource-level permissions)',
+      actions: [...ACTIONS.tracing],
+      resources: ['*'],
+    });
+
+    if (props.uses) this.addUses(props.uses);
+    if (props.alarms ?? true) {
+      this.alarms.push(
+        ...functionAlarms(
+          this,
+          this.service,
+          this.function,
+          `${this.service.serviceName}/${props.crate}`,
+          this.timeout,
+        ),
+      );
+    }
+  }
+
+  /**
+   * Declares more of what the function touches (event-source helpers call this too):
+   * grants exactly those actions and sets the named environment variables.
+   */
+  addUses(uses: Uses): void {
+    const at = this.usesCount++ === 0 ? 'uses' : `addUses#${this.usesCount}`;
+    const resolved = resolveUses(uses, at);
+    for (const [name, entry] of resolved.environment) {
+      this.claimVariable(name, entry);
+      this.function.addEnvironment(name, entry.value);
+    }
+    for (const grant of resolved.grants) this.addGrant(grant);
+  }
+
+  /**
+   * Every statement this construct put on the function's role: its log group, X-Ray, and
+   * each declaration. Resources are tokens; compare with `Stack.of(fn).resolve(...)`.
+   */
+  declaredGrants(): DeclaredGrant[] {
+    return this.grants.map((grant) => ({
+      ...grant,
+      actions: [...grant.actions],
+      resources: [...grant.resources],
+    }));
+  }
+
+  /**
+   * Runs the function as a Cognito user pool trigger. Cognito waits at most 5 s for a
+   * trigger, so the function's timeout must be 5 s or less.
+   */
+  addUserPoolTrigger(userPool: cognito.UserPool, operation: cognito.UserPoolOperation): void {
+    if (this.timeout.toMilliseconds() > COGNITO_TRIGGER_TIMEOUT.toMilliseconds()) {
+      throw new Error(
+        `RustFunction ${this.node.id}: a Cognito ${operation.operationName} trigger gives up after 5 s, but timeout is ${this.timeout.toSeconds()} s; set timeout: Duration.seconds(5) (or less)`,
+      );
+    }
+    userPool.addTrigger(operation, this.function);
+  }
+
+  /**
+   * The queue where asynchronous invocations (EventBridge, S3, SNS) land once Lambda's own
+   * retries are spent, created on first call with a dead-letter alarm.
+   */
+  asyncFailureQueue(): sqs.Queue {
+    if (this.asyncFailures) return this.asyncFailures;
+    const queue = deadLetterQueue(this, 'AsyncFailures');
+    this.asyncFailures = queue;
+    this.addUses({ queues: [{ queue, access: 'send' }] });
+    this.function.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
+      // Lambda sends with the function's role; the grant is the `send` declaration above.
+      onFailure: { bind: () => ({ destination: queue.queueArn }) },
+    });
+    this.alarms.push(
+      deadLetterAlarm(this, this.service, queue, `${this.service.serviceName}/${this.crate} async failures`),
+    );
+    return queue;
+  }
+
+  private addGrant(grant: DeclaredGrant): void {
+    this.grants.push(grant);
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: [...grant.actions], resources: [...grant.resources] }),
+    );
+  }
+
+  private claimVariable(name: string, entry: EnvironmentEntry): void {
+    const owner = `RustFunction ${this.node.id}`;
+    checkVariableName(owner, name, entry.declaredAt);
+    const existing = this.env.get(name);
+    if (existing) {
+      throw new Error(
+        `${owner}: ${entry.declaredAt}: ${name} is already set by ${existing.declaredAt}; choose another name`,
+      );
+    }
+    this.env.set(name, entry);
   }
 }
 
-function validate(props: RustFunctionProps) {
+function validate(owner: string, props: RustFunctionProps): void {
   if (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(props.crate)) {
     throw new Error(
-      `RustFunction: crate "${props.crate}" must be a kebab-case crate name from backend/functions/`,
+      `${owner}: crate "${props.crate}" must be a kebab-case crate name from backend/functions/`,
     );
   }
-  if (props.memorySize !== undefined && (props.memorySize < 128 || props.memorySize > 10_240)) {
-    throw new Error(`RustFunction ${props.crate}: memorySize must be 128..10240 MB, got ${props.memorySize}`);
+  if (props.runtime !== undefined && !Object.hasOwn(runtimes, props.runtime)) {
+    throw new Error(
+      `${owner}: runtime must be 'al2023' (provided.al2023, the default) or 'al2' (provided.al2), not "${String(props.runtime)}"`,
+    );
   }
-  if (props.timeout !== undefined && props.timeout.toSeconds() > 900) {
-    throw new Error(`RustFunction ${props.crate}: timeout must be at most 15 minutes`);
+  if (props.architecture !== undefined) {
+    try {
+      archName(props.architecture);
+    } catch (error) {
+      throw new Error(`${owner}: ${(error as Error).message}`);
+    }
   }
+  if (props.packaging !== undefined && !['auto', 'zip', 'image'].includes(props.packaging)) {
+    throw new Error(`${owner}: packaging must be 'auto', 'zip' or 'image', not "${String(props.packaging)}"`);
+  }
+  const memory = props.memorySize;
+  if (
+    memory !== undefined &&
+    !Token.isUnresolved(memory) &&
+    (memory < 128 || memory > 10_240 || !Number.isInteger(memory))
+  ) {
+    throw new Error(`${owner}: memorySize must be a whole number of MB in 128..10240, got ${memory}`);
+  }
+  if (props.timeout !== undefined && props.timeout.toMilliseconds() > Duration.minutes(15).toMilliseconds()) {
+    throw new Error(
+      `${owner}: timeout must be at most 15 minutes (Lambda's limit), got ${props.timeout.toHumanString()}; longer work belongs in a Step Functions workflow or a container service`,
+    );
+  }
+  if (props.timeout !== undefined && props.timeout.toMilliseconds() < 1000) {
+    throw new Error(`${owner}: timeout must be at least 1 second, got ${props.timeout.toHumanString()}`);
+  }
+  checkPlainEnvironment(owner, props.environment ?? {});
 }

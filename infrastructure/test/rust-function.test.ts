@@ -1,39 +1,30 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
-import { HelloStack, parsePlatform, RustFunction } from '../lib/index.ts';
+import {
+  FerruleService,
+  HelloStack,
+  parsePlatform,
+  RustFunction,
+  type RustFunctionProps,
+  UNZIPPED_LIMIT_BYTES,
+  WorkspaceBuild,
+  ZIP_LIMIT_BYTES,
+} from '../lib/index.ts';
+import { fakeArtifacts, testStack } from './helpers.ts';
 
-/** A folder laid out as `ferrule build` writes it, with a placeholder zip (the build is not under test here). */
-function fakeArtifacts(platforms: string[] = ['al2023-x86_64'], crates: string[] = ['hello-http']): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ferrule-artifacts-'));
-  for (const platform of platforms) {
-    for (const crate of crates) {
-      mkdirSync(join(dir, platform, crate), { recursive: true });
-      writeFileSync(join(dir, platform, crate, 'bootstrap.zip'), 'placeholder');
-    }
-  }
-  return dir;
-}
-
-function functionTemplate(
-  props: Partial<ConstructorParameters<typeof RustFunction>[2]> = {},
-  platforms?: string[],
-) {
-  const stack = new Stack(new App(), 'Test');
-  const fn = new RustFunction(stack, 'Fn', {
-    crate: 'hello-http',
-    artifactsDir: fakeArtifacts(platforms),
-    ...props,
-  });
-  return { template: Template.fromStack(stack), fn };
+function functionTemplate(props: Partial<RustFunctionProps> = {}, platforms?: string[]) {
+  const { stack } = testStack({ platforms });
+  const fn = new RustFunction(stack, 'Fn', { crate: 'hello-http', ...props });
+  return { template: Template.fromStack(stack), fn, stack };
 }
 
 describe('RustFunction defaults', () => {
-  it('runs bootstrap on provided.al2023, x86_64, JSON logs, active tracing', () => {
+  it('runs bootstrap on provided.al2023, x86_64, 256 MB, 10 s, JSON logs, active tracing', () => {
     const { template } = functionTemplate();
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'provided.al2023',
@@ -42,81 +33,252 @@ describe('RustFunction defaults', () => {
       MemorySize: 256,
       Timeout: 10,
       TracingConfig: { Mode: 'Active' },
-      LoggingConfig: Match.objectLike({
+      LoggingConfig: {
         LogFormat: 'JSON',
         ApplicationLogLevel: 'INFO',
         SystemLogLevel: 'WARN',
-      }),
-      Environment: { Variables: { FERRULE_SERVICE_NAME: 'hello-http' } },
+        LogGroup: { Ref: Match.stringLikeRegexp('^FnLogs') },
+      },
+    });
+  });
+
+  it("sets the service's environment for ferrule-logger and ferrule-metrics, then the function's own", () => {
+    const { template } = functionTemplate({ environment: { GREETING: 'hello' } });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: {
+          // The service defaults to the stack's id in kebab-case when none is declared.
+          FERRULE_SERVICE_NAME: 'test',
+          FERRULE_STAGE: 'dev',
+          POWERTOOLS_SERVICE_NAME: 'test',
+          FERRULE_METRICS_NAMESPACE: 'test',
+          POWERTOOLS_METRICS_NAMESPACE: 'test',
+          GREETING: 'hello',
+        },
+      },
+    });
+  });
+
+  it('takes the service name, stage and metrics namespace from its FerruleService', () => {
+    const { stack } = testStack();
+    const service = new FerruleService(stack, 'Orders', {
+      serviceName: 'orders',
+      stage: 'prod',
+      metricsNamespace: 'Shop',
+    });
+    new RustFunction(stack, 'Fn', { crate: 'hello-http', service });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: {
+          FERRULE_SERVICE_NAME: 'orders',
+          FERRULE_STAGE: 'prod',
+          POWERTOOLS_SERVICE_NAME: 'orders',
+          FERRULE_METRICS_NAMESPACE: 'Shop',
+          POWERTOOLS_METRICS_NAMESPACE: 'Shop',
+        },
+      },
     });
   });
 
   it('has its own log group with retention, and a role without managed policies', () => {
     const { template } = functionTemplate();
+    template.resourceCountIs('AWS::Logs::LogGroup', 1);
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
     template.resourceCountIs('AWS::IAM::Role', 1);
-    const roles = template.findResources('AWS::IAM::Role');
-    for (const role of Object.values(roles)) {
-      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
-    }
+    template.hasResourceProperties('AWS::IAM::Role', {
+      ManagedPolicyArns: Match.absent(),
+      AssumeRolePolicyDocument: {
+        Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })],
+      },
+    });
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({
             Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('FnLogs'), 'Arn'] },
+            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^FnLogs'), 'Arn'] },
+          }),
+          Match.objectLike({
+            Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+            Resource: '*',
           }),
         ]),
       },
     });
   });
 
+  it('takes log retention and log levels from props', () => {
+    const { template } = functionTemplate({
+      logRetention: logs.RetentionDays.ONE_WEEK,
+      applicationLogLevel: lambda.ApplicationLogLevel.DEBUG,
+      systemLogLevel: lambda.SystemLogLevel.INFO,
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      LoggingConfig: Match.objectLike({ ApplicationLogLevel: 'DEBUG', SystemLogLevel: 'INFO' }),
+    });
+  });
+
   it('uses provided.al2 and arm64 when asked, from that platform folder', () => {
-    const { template } = functionTemplate({ runtime: 'al2', architecture: lambda.Architecture.ARM_64 }, [
+    const { template, fn } = functionTemplate({ runtime: 'al2', architecture: lambda.Architecture.ARM_64 }, [
       'al2-arm64',
     ]);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'provided.al2',
       Architectures: ['arm64'],
     });
+    expect(fn.artifactPath).toMatch(/al2-arm64\/hello-http\/bootstrap\.zip$/);
+  });
+
+  it('alarms on errors, throttles and p99 duration above 80% of the timeout', () => {
+    const { template } = functionTemplate({ timeout: Duration.seconds(20) });
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors',
+      Namespace: 'AWS/Lambda',
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Throttles', Threshold: 1 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Duration',
+      ExtendedStatistic: 'p99',
+      Threshold: 16_000,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
+  it('creates no alarms with alarms: false', () => {
+    const { template } = functionTemplate({ alarms: false });
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
   });
 });
 
-describe('RustFunction refuses props that make no sense', () => {
-  it('names the build to run when the artifact is missing', () => {
-    expect(() => functionTemplate({ runtime: 'al2' })).toThrow(
-      /no artifact for crate "hello-http" at .*al2-x86_64\/hello-http\/bootstrap\.zip; run `npx ferrule build --runtime al2 --arch x86_64`/,
-    );
+describe('RustFunction packaging', () => {
+  const oversized = (zippedBytes: number, unzippedBytes: number) => () => ({ zippedBytes, unzippedBytes });
+
+  it('ships a ZIP asset by default, sized from the zip directory', () => {
+    const { fn, template } = functionTemplate();
+    expect(fn.packaging).toBe('zip');
+    expect(fn.artifactSizes?.unzippedBytes).toBe('#!/bin/sh\necho placeholder\n'.length * 20);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Code: { S3Bucket: Match.anyValue(), S3Key: Match.stringLikeRegexp('\\.zip$') },
+      PackageType: Match.absent(),
+    });
   });
 
-  it('rejects a crate name that is not kebab-case, and limits memory and timeout', () => {
-    expect(() => functionTemplate({ crate: 'Hello_Http' })).toThrow(/must be a kebab-case crate name/);
-    expect(() => functionTemplate({ memorySize: 64 })).toThrow(/memorySize must be 128\.\.10240 MB, got 64/);
-    expect(() => functionTemplate({ timeout: Duration.minutes(16) })).toThrow(
-      /timeout must be at most 15 minutes/,
+  it.each([
+    ['zipped', ZIP_LIMIT_BYTES + 1, 10],
+    ['unzipped', 10, UNZIPPED_LIMIT_BYTES + 1],
+  ])('switches to a container image when the %s size exceeds the limit', (_, zipped, unzipped) => {
+    const { stack } = testStack({ inspector: oversized(zipped, unzipped) });
+    const fn = new RustFunction(stack, 'Fn', { crate: 'hello-http' });
+    expect(fn.packaging).toBe('image');
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      PackageType: 'Image',
+      Code: { ImageUri: Match.anyValue() },
+      Architectures: ['x86_64'],
+      Handler: Match.absent(),
+      Runtime: Match.absent(),
+    });
+    const context = fn.imageContext ?? '';
+    expect(readFileSync(join(context, 'Dockerfile'), 'utf8')).toMatch(
+      /^FROM public\.ecr\.aws\/lambda\/provided:al2023\nCOPY runtime\/bootstrap \$\{LAMBDA_RUNTIME_DIR\}\/bootstrap\nCMD \[ "bootstrap" \]$/m,
     );
+    const bootstrap = join(context, 'runtime/bootstrap');
+    expect(readFileSync(bootstrap, 'utf8')).toContain('echo placeholder');
+    expect(statSync(bootstrap).mode & 0o111).not.toBe(0);
   });
 
-  it('rejects an unknown platform name', () => {
-    expect(() => parsePlatform('al2023-sparc')).toThrow(
-      /ferrule:platform must be <al2023\|al2>-<x86_64\|arm64>/,
+  it('stays a ZIP at exactly the limits', () => {
+    const { stack } = testStack({ inspector: oversized(ZIP_LIMIT_BYTES, UNZIPPED_LIMIT_BYTES) });
+    expect(new RustFunction(stack, 'Fn', { crate: 'hello-http' }).packaging).toBe('zip');
+  });
+
+  it("uses the al2 base image for runtime 'al2' and an arm64 image platform for arm64", () => {
+    const { stack } = testStack({ platforms: ['al2-arm64'], inspector: oversized(ZIP_LIMIT_BYTES + 1, 1) });
+    const fn = new RustFunction(stack, 'Fn', {
+      crate: 'hello-http',
+      runtime: 'al2',
+      architecture: lambda.Architecture.ARM_64,
+    });
+    expect(readFileSync(join(fn.imageContext ?? '', 'Dockerfile'), 'utf8')).toContain(
+      'FROM public.ecr.aws/lambda/provided:al2\n',
     );
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      PackageType: 'Image',
+      Architectures: ['arm64'],
+    });
+  });
+
+  it("packaging: 'image' forces an image and 'zip' forces a ZIP whatever the size", () => {
+    const small = functionTemplate({ packaging: 'image' });
+    expect(small.fn.packaging).toBe('image');
+    small.template.hasResourceProperties('AWS::Lambda::Function', { PackageType: 'Image' });
+
+    const { stack } = testStack({ inspector: oversized(ZIP_LIMIT_BYTES * 2, 1) });
+    const big = new RustFunction(stack, 'Fn', { crate: 'hello-http', packaging: 'zip' });
+    expect(big.packaging).toBe('zip');
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { Handler: 'bootstrap' });
+  });
+
+  it('synthesizes the image asset without Docker: the asset manifest points at the generated folder', () => {
+    const { app, stack } = testStack({ inspector: oversized(ZIP_LIMIT_BYTES + 1, 1) });
+    new RustFunction(stack, 'Fn', { crate: 'hello-http' });
+    const assembly = app.synth();
+    const manifest = JSON.parse(readFileSync(join(assembly.directory, 'Test.assets.json'), 'utf8')) as {
+      dockerImages: Record<string, { source: { directory: string; platform?: string } }>;
+    };
+    const images = Object.values(manifest.dockerImages);
+    expect(images).toHaveLength(1);
+    expect(images[0]?.source.platform).toBe('linux/amd64');
+    expect(existsSync(join(assembly.directory, images[0]?.source.directory ?? '', 'Dockerfile'))).toBe(true);
   });
 });
 
 describe('HelloStack', () => {
-  it('routes GET /hello on an HTTP API to the function', () => {
-    const stack = new HelloStack(new App(), 'Hello', {
-      platform: parsePlatform('al2023-x86_64'),
-      artifactsDir: fakeArtifacts(),
-    });
+  it('routes GET /hello on an HTTP API to the function, publicly by explicit opt-out', () => {
+    const app = new App();
+    WorkspaceBuild.configure(app, { artifactsDir: fakeArtifacts() });
+    const stack = new HelloStack(app, 'Hello', { platform: parsePlatform('al2023-x86_64') });
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::Lambda::Function', 1);
     template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
-    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /hello' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'GET /hello',
+      AuthorizationType: 'NONE',
+    });
     template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
       IntegrationType: 'AWS_PROXY',
       PayloadFormatVersion: '2.0',
     });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ FERRULE_SERVICE_NAME: 'hello', FERRULE_STAGE: 'dev' }) },
+    });
+  });
+
+  it('still accepts an artifactsDir prop', () => {
+    const stack = new HelloStack(new App(), 'Hello', {
+      platform: parsePlatform('al2023-x86_64'),
+      artifactsDir: fakeArtifacts(),
+      stage: 'prod',
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ FERRULE_STAGE: 'prod' }) },
+    });
+  });
+});
+
+describe('Stack tokens only', () => {
+  it('synthesizes an environment-agnostic stack without lookups', () => {
+    const app = new App();
+    WorkspaceBuild.configure(app, { artifactsDir: fakeArtifacts() });
+    const stack = new Stack(app, 'Agnostic');
+    new RustFunction(stack, 'Fn', { crate: 'hello-http' });
+    const assembly = app.synth();
+    expect(assembly.manifest.missing ?? []).toEqual([]);
   });
 });

@@ -1,0 +1,1 @@
+export { GitHubOidcStack, type GitHubOidcStackProps } from './github-oidc-stack.ts';

@@ -1,0 +1,92 @@
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as ssm from 'aws-cdk-lib/aws-ssm';
+
+/**
+ * - `read`: get, batch get, query (table and its indexes), condition checks, describe
+ * - `write`: put, update, delete, batch write
+ * - `read-write`: both
+ * - `stream`: read the table's stream (what a DynamoDB Streams event source needs)
+ */
+export type TableAccess = 'read' | 'write' | 'read-write' | 'stream';
+
+export interface TableUse {
+  readonly table: dynamodb.ITable;
+  readonly access: TableAccess;
+  /** Environment variable set to the table name, for example `ORDERS_TABLE`. @default - none */
+  readonly env?: string;
+}
+
+/** `send`: SendMessage. `consume`: receive, delete, change visibility, read attributes. */
+export type QueueAccess = 'send' | 'consume';
+
+export interface QueueUse {
+  readonly queue: sqs.IQueue;
+  readonly access: QueueAccess;
+  /** Environment variable set to the queue URL. @default - none */
+  readonly env?: string;
+}
+
+export interface BusUse {
+  /** A bus the function publishes to (`events:PutEvents`). */
+  readonly bus: events.IEventBus;
+  /** Environment variable set to the bus name. @default - none */
+  readonly env?: string;
+}
+
+export interface ParameterUse {
+  readonly parameter: ssm.IParameter;
+  /**
+   * Environment variable set to `ssm:<parameterName>`, the reference ferrule-parameters
+   * resolves at init.
+   * @default - none (the function reads the parameter by name)
+   */
+  readonly env?: string;
+  /**
+   * Customer-managed key of a SecureString; the function gets `kms:Decrypt` on it.
+   * @default - none (String parameters, or SecureStrings under `aws/ssm`)
+   */
+  readonly key?: kms.IKey;
+}
+
+export interface SecretUse {
+  readonly secret: secretsmanager.ISecret;
+  /**
+   * Environment variable set to the secret's ARN (or its name when imported by name),
+   * the id ferrule-secrets fetches.
+   * @default - none
+   */
+  readonly env?: string;
+}
+
+/**
+ * What a function touches. Each declaration grants exactly the actions of its access
+ * on exactly that resource (docs/constructs.md has the table), plus `kms:Decrypt`
+ * (and `kms:GenerateDataKey` for writes) on the resource's customer-managed key, and
+ * sets the named environment variable.
+ */
+export interface Uses {
+  /** @default - none */
+  readonly tables?: readonly TableUse[];
+  /** @default - none */
+  readonly queues?: readonly QueueUse[];
+  /** @default - none */
+  readonly buses?: readonly BusUse[];
+  /** @default - none */
+  readonly parameters?: readonly ParameterUse[];
+  /** @default - none */
+  readonly secrets?: readonly SecretUse[];
+}
+
+/** One statement the construct put on the function's role, and why. */
+export interface DeclaredGrant {
+  /** `logs` and `tracing` come with every function; `uses` from a declaration. */
+  readonly origin: 'logs' | 'tracing' | 'uses';
+  /** What it is for, for example `table Orders (read)`. */
+  readonly reason: string;
+  readonly actions: readonly string[];
+  readonly resources: readonly string[];
+}
