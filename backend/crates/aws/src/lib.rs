@@ -168,6 +168,9 @@ where
                 | "InternalFailure"
                 | "ServiceUnavailable"
                 | "RequestLimitExceeded"
+                | "ProvisionedThroughputExceededException"
+                | "TransactionConflictException"
+                | "LimitExceededException"
         );
     if transient {
         Failure::Transient(message)
@@ -198,10 +201,16 @@ mod tests {
             classify(&service_error("ThrottlingException")),
             Failure::Transient(_)
         ));
-        assert!(matches!(
-            classify(&service_error("InternalServerError")),
-            Failure::Transient(_)
-        ));
+        for code in [
+            "InternalServerError",
+            "ProvisionedThroughputExceededException",
+            "TransactionConflictException",
+        ] {
+            assert!(
+                matches!(classify(&service_error(code)), Failure::Transient(_)),
+                "{code}"
+            );
+        }
         let timeout: SdkError<ErrorMetadata, ()> =
             SdkError::timeout_error(std::io::Error::other("read timed out"));
         assert!(matches!(classify(&timeout), Failure::Transient(_)));

@@ -420,8 +420,8 @@ mod tests {
         assert_eq!(
             change.keys::<Key>().unwrap(),
             Key {
-                pk: "ORDER#01JDX6Q8ZK3M4N5P6Q7R8S9T0V".into(),
-                sk: "ORDER".into()
+                pk: "CUSTOMER#1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d".into(),
+                sk: "ORDER#01M8BEWE407HD9W8BV0KBFG6HB".into()
             }
         );
         assert_eq!(change.sequence_number(), "111100000000004219567421");

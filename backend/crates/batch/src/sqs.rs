@@ -359,11 +359,11 @@ mod tests {
             [
                 (
                     "059f36b4-87a3-44ab-83d2-661975830a7d".to_owned(),
-                    "01JDX6Q8ZK3M4N5P6Q7R8S9T0V".to_owned()
+                    "01M8BEWE407HD9W8BV0KBFG6HB".to_owned()
                 ),
                 (
                     "2e1424d4-f796-459a-8184-9c92662be6da".to_owned(),
-                    "01JDX6R2AB3C4D5E6F7G8H9J0K".to_owned()
+                    "01M8BEX2AB3C4D5E6F7G8H9J0K".to_owned()
                 ),
             ]
         );
