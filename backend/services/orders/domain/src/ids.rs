@@ -168,49 +168,7 @@ fn check_key_safe(
     Ok(())
 }
 
-macro_rules! string_id {
-    ($(#[$doc:meta])* $name:ident, $field:literal, $max:literal) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-        #[serde(transparent)]
-        pub struct $name(String);
-
-        impl $name {
-            /// Parses and validates the text.
-            pub fn parse(text: &str) -> Result<$name, ValidationError> {
-                check_key_safe($field, text, $max)?;
-                Ok($name(text.to_owned()))
-            }
-
-            /// The text.
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = ValidationError;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                $name::parse(s)
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-                $name::parse(&text).map_err(serde::de::Error::custom)
-            }
-        }
-    };
-}
-
-string_id!(
+validated_text!(
     /// Who owns an order: the Cognito `sub` of the caller (a UUID), or any id of at most
     /// 128 characters from `[A-Za-z0-9._:-]`.
     ///
@@ -222,10 +180,11 @@ string_id!(
     /// ```
     CustomerId,
     "customerId",
-    128
+    128,
+    check_key_safe
 );
 
-string_id!(
+validated_text!(
     /// The id of a domain event: `<orderId>:<version>` for the change that produced it, so
     /// the same change published twice has the same id and consumers can drop the copy.
     ///
@@ -237,7 +196,8 @@ string_id!(
     /// ```
     EventId,
     "eventId",
-    128
+    128,
+    check_key_safe
 );
 
 impl EventId {

@@ -35,6 +35,8 @@
 //! Errors implement [`ferrule_errors::Classify`]: validation → 400, not found → 404, rule
 //! broken or concurrent change → 409, a dependency down → 503 (or a retried record).
 
+#[macro_use]
+mod macros;
 mod commands;
 mod customer;
 mod error;

@@ -42,52 +42,7 @@ fn check_code(field: &'static str, text: &str, max: usize) -> Result<(), Validat
     Ok(())
 }
 
-macro_rules! text_value {
-    ($(#[$doc:meta])* $name:ident, $field:literal, $max:literal) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-        #[serde(transparent)]
-        pub struct $name(String);
-
-        impl $name {
-            /// The most characters accepted.
-            pub const MAX_CHARS: usize = $max;
-
-            /// Parses and validates the text.
-            pub fn parse(text: &str) -> Result<$name, ValidationError> {
-                check_code($field, text, $max)?;
-                Ok($name(text.to_owned()))
-            }
-
-            /// The text.
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = ValidationError;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                $name::parse(s)
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-                $name::parse(&text).map_err(serde::de::Error::custom)
-            }
-        }
-    };
-}
-
-text_value!(
+validated_text!(
     /// A stock-keeping unit: 1 to 64 characters from `[A-Za-z0-9._-]`, case kept.
     ///
     /// ```
@@ -98,10 +53,11 @@ text_value!(
     /// ```
     Sku,
     "sku",
-    64
+    64,
+    check_code
 );
 
-text_value!(
+validated_text!(
     /// The carrier's tracking number: 1 to 64 characters from `[A-Za-z0-9._-]`.
     ///
     /// ```
@@ -111,7 +67,8 @@ text_value!(
     /// ```
     TrackingNumber,
     "trackingNumber",
-    64
+    64,
+    check_code
 );
 
 /// How many of one SKU an order line holds: 1 to 99.
