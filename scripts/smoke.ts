@@ -52,6 +52,7 @@ export async function runSmoke(
         name: artifact.function.name,
         artifact: artifact.path,
         timeoutSeconds: 10,
+        environment: artifact.function.environment,
         passthroughEnvironment: passthrough,
       });
       try {

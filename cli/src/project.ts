@@ -114,6 +114,11 @@ export interface FunctionInfo {
   readonly trigger: string;
   /** Fixtures this function accepts, with the response each one should produce. */
   readonly events: readonly EventExpectation[];
+  /**
+   * Environment for local runs (`ferrule invoke`, the smoke test), from
+   * `[package.metadata.ferrule.env]`: what CDK would set, with local values.
+   */
+  readonly environment: Readonly<Record<string, string>>;
   readonly manifestPath: string;
   /** Folder of the crate, relative to the project root. */
   readonly dir: string;
@@ -124,7 +129,9 @@ interface CargoMetadata {
     name: string;
     description: string | null;
     manifest_path: string;
-    metadata: { ferrule?: { trigger?: string; events?: EventExpectation[] } } | null;
+    metadata: {
+      ferrule?: { trigger?: string; events?: EventExpectation[]; env?: Record<string, unknown> };
+    } | null;
   }[];
 }
 
@@ -160,6 +167,9 @@ async function readFunctions(): Promise<FunctionInfo[]> {
       description: pkg.description ?? '',
       trigger: pkg.metadata?.ferrule?.trigger ?? 'unknown',
       events: pkg.metadata?.ferrule?.events ?? [],
+      environment: Object.fromEntries(
+        Object.entries(pkg.metadata?.ferrule?.env ?? {}).map(([key, value]) => [key, String(value)]),
+      ),
       manifestPath: pkg.manifest_path,
       dir: relative(projectRoot, dirname(pkg.manifest_path)),
     }))

@@ -56,7 +56,8 @@ async function invoke(name: string, flags: InvokeFlags): Promise<number> {
   const fn = await findFunction(name);
   const memoryMb = positiveNumber(flags.memory, '--memory', 128, 10_240);
   const timeoutSeconds = positiveNumber(flags.timeout, '--timeout', 1, 900);
-  const environment = Object.fromEntries(flags.env.map(parseAssignment));
+  // The function's local environment from its Cargo.toml, then --env on top.
+  const environment = { ...fn.environment, ...Object.fromEntries(flags.env.map(parseAssignment)) };
   // The event is checked first: a typo there is reported even before anything is built.
   const event = await loadEvent(flags.event);
   const artifact = artifactPath(fn.name, platform);
