@@ -102,7 +102,9 @@ describe('ferrule events', () => {
   });
 
   it('filters by source and rejects an unknown one', () => {
-    expect(ferrule('events', 'sqs').stdout.trim().split('\n')).toHaveLength(2);
+    const sqs = ferrule('events', 'sqs').stdout.trim().split('\n');
+    expect(sqs).toContain(`${'sqs/fifo'.padEnd(44)} backend/events/sqs/fifo.json`);
+    expect(sqs.every((line) => line.startsWith('sqs/'))).toBe(true);
     expectUsageError(
       ferrule('events', 'kinesis'),
       /no fixtures for source `kinesis`; the sources are: apigw-http/,

@@ -343,9 +343,10 @@ export class LocalFunction {
     this.samplePeakRss(environment);
     environment.exited = true;
     environment.exitDescription = reason;
+    // Kill first: closing the pending /next first would make the runtime log a broken connection.
+    environment.child.kill('SIGKILL');
     environment.waiting?.destroy();
     environment.waiting = undefined;
-    environment.child.kill('SIGKILL');
   }
 
   private exitFailure(environment: Environment, requestId: string): InvokeOutcome {

@@ -2,6 +2,7 @@
 // Synthesizes offline: no account lookups, no credentials.
 import { App, Validations } from 'aws-cdk-lib';
 import { HelloStack } from '../lib/hello-stack.ts';
+import { OrdersStack } from '../lib/orders-stack.ts';
 import { parsePlatform } from '../lib/platform.ts';
 import { Adr002Checks } from '../lib/rules/index.ts';
 import { resolveStage } from '../lib/service.ts';
@@ -16,6 +17,18 @@ new HelloStack(app, `FerruleHello-${stage}`, {
   platform,
   description: `Ferrule hello-http (${stage})`,
   tags: { project: 'ferrule', stage },
+});
+
+// The reference service: all five invocation sources (docs/architecture.md).
+// In prod, context ferrule:signupAllowedDomains and ferrule:shippingBaseUrl are required.
+const contextValue = (key: string): string | undefined => app.node.tryGetContext(key) ?? undefined;
+new OrdersStack(app, `FerruleOrders-${stage}`, {
+  platform,
+  stage,
+  signupAllowedDomains: contextValue('ferrule:signupAllowedDomains'),
+  shippingBaseUrl: contextValue('ferrule:shippingBaseUrl'),
+  description: `Ferrule reference service: orders (${stage})`,
+  tags: { project: 'ferrule', service: 'orders', stage },
 });
 
 app.synth();

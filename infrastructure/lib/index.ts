@@ -7,6 +7,7 @@ export {
   type JwtAuthorization,
   type RouteOptions,
 } from './http-api.ts';
+export { ORDERS_CRATES, ORDERS_EVENT_SOURCE, OrdersStack, type OrdersStackProps } from './orders-stack.ts';
 export { GitHubOidcStack, type GitHubOidcStackProps } from './pipeline/index.ts';
 export {
   archName,

@@ -1,0 +1,27 @@
+//! Entry point: read and check the configuration once, then hand the handler to the runtime.
+
+use identity_triggers::{Config, Settings, Triggers};
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use orders_adapters::DynamoDbOrders;
+use orders_domain::SystemClock;
+use serde_json::Value;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    ferrule_logger::init()?;
+    // SSM is only called when a variable holds an `ssm:` reference (the allow-list does in
+    // the cloud); the DynamoDB client is built on the first PostConfirmation.
+    let parameters = ferrule_parameters::Parameters::new(ferrule_parameters::SsmStore::lazy());
+    let settings: Settings = ferrule_parameters::load_config(&parameters).await?;
+    let config = Config::from_settings(settings)?;
+    let triggers = Triggers::new(
+        config.policy,
+        DynamoDbOrders::lazy(config.orders_table),
+        SystemClock,
+    );
+    let triggers = &triggers;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        triggers.handle(event.payload).await
+    }))
+    .await
+}

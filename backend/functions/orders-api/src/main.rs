@@ -1,0 +1,30 @@
+//! Entry point: configuration and lazy clients once, then the runtime loop.
+
+use ferrule_idempotency::Idempotency;
+use ferrule_parameters::{Parameters, SsmStore};
+use orders_adapters::{DynamoDbOrders, RandomIds};
+use orders_api::{Api, Config, InitError, LazyIdempotencyStore};
+use orders_domain::{OrderService, SystemClock};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    // Lambda's JSON log format, AWS_LAMBDA_LOG_FORMAT / AWS_LAMBDA_LOG_LEVEL, RUST_LOG.
+    ferrule_logger::init()?;
+    // No SDK work here: SSM is only called when a variable holds an `ssm:` reference, and
+    // both DynamoDB clients are built on their first call.
+    let config = Config::load(&Parameters::new(SsmStore::lazy())).await?;
+    let orders = OrderService::new(
+        DynamoDbOrders::lazy(config.orders_table.as_str()),
+        SystemClock,
+        RandomIds,
+    );
+    let idempotency = Idempotency::new(
+        LazyIdempotencyStore::new(&config.orders_table),
+        orders_api::idempotency_config(config.idempotency_expires_after())
+            .map_err(InitError::from)?,
+    );
+    orders_api::app(Api::new(orders, idempotency))
+        .map_err(InitError::from)?
+        .run()
+        .await
+}

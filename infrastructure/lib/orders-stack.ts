@@ -1,0 +1,392 @@
+import { CfnOutput, CfnResource, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as ssm from 'aws-cdk-lib/aws-ssm';
+import type { Construct, IConstruct } from 'constructs';
+import { FerruleRule } from './event-rule.ts';
+import { FerruleHttpApi } from './http-api.ts';
+import type { Platform } from './platform.ts';
+import { deadLetterAlarm } from './private/alarms.ts';
+import { deadLetterQueue } from './private/queues.ts';
+import { FerruleQueue } from './queue.ts';
+import { RustFunction, type RustFunctionProps } from './rust-function.ts';
+import { FerruleService, resolveStage, type Stage } from './service.ts';
+import { FerruleTable } from './table.ts';
+
+/** The `source` of every event the orders service publishes (orders-adapters' EventBridgePublisher). */
+export const ORDERS_EVENT_SOURCE = 'ferrule.orders';
+
+/** The five function crates of the reference service, in backend/functions/. */
+export const ORDERS_CRATES = [
+  'orders-api',
+  'identity-triggers',
+  'orders-stream',
+  'fulfillment-worker',
+  'order-notifier',
+] as const;
+
+export interface OrdersStackProps extends StackProps {
+  /** Runtime and architecture the artifacts were built for. */
+  readonly platform: Platform;
+  /** @default context `ferrule:stage`, else 'dev' */
+  readonly stage?: Stage;
+  /** @default the app's WorkspaceBuild folder (context `ferrule:artifacts`, else dist/lambda) */
+  readonly artifactsDir?: string;
+  /** @default - alarms are created without actions; they still show on the `orders-<stage>` dashboard */
+  readonly alarmTopic?: sns.ITopic;
+  /**
+   * Comma-separated e-mail domains allowed to sign up (`/orders/<stage>/signup-allowed-domains`,
+   * read by identity-triggers' `SignUpPolicy::parse`).
+   * @default 'example.com' in dev; required in prod (a shop must not open sign-up to a placeholder domain)
+   */
+  readonly signupAllowedDomains?: string;
+  /**
+   * HTTPS base URL of the shipping provider (`/orders/<stage>/shipping-base-url`).
+   * @default 'https://shipping.example.com' in dev; required in prod
+   */
+  readonly shippingBaseUrl?: string;
+}
+
+const DEV_DEFAULTS = {
+  signupAllowedDomains: 'example.com',
+  shippingBaseUrl: 'https://shipping.example.com',
+};
+
+/**
+ * Ferrule's reference service "orders" (backend/services/orders): an HTTP API on a Cognito
+ * user pool, one DynamoDB table whose stream is published to an EventBridge bus, a
+ * fulfillment queue fed by `OrderPlaced` and a notifier for cancellations and shipments.
+ * Each of the five Rust functions gets exactly what it declares in `uses`.
+ */
+export class OrdersStack extends Stack {
+  readonly service: FerruleService;
+  readonly table: FerruleTable;
+  readonly userPool: cognito.UserPool;
+  readonly userPoolClient: cognito.UserPoolClient;
+  readonly bus: events.EventBus;
+  readonly http: FerruleHttpApi;
+  readonly fulfillmentQueue: FerruleQueue;
+  readonly signupAllowedDomains: ssm.StringParameter;
+  readonly shippingBaseUrl: ssm.StringParameter;
+  readonly shippingApiSecret: secretsmanager.Secret;
+  /** The five functions, by crate name. */
+  readonly functions: Readonly<Record<(typeof ORDERS_CRATES)[number], RustFunction>>;
+
+  constructor(scope: Construct, id: string, props: OrdersStackProps) {
+    super(scope, id, props);
+    const stage = resolveStage(this, props.stage);
+    const service = new FerruleService(this, 'Service', {
+      serviceName: 'orders',
+      stage,
+      alarmTopic: props.alarmTopic,
+    });
+    this.service = service;
+    const config = (name: 'signupAllowedDomains' | 'shippingBaseUrl'): string => {
+      const value = props[name];
+      if (value !== undefined) return value;
+      if (service.isProduction) {
+        throw new Error(
+          `OrdersStack ${id}: ${name} is required in the prod stage (the dev default "${DEV_DEFAULTS[name]}" is a placeholder); pass it in the stack props`,
+        );
+      }
+      return DEV_DEFAULTS[name];
+    };
+    const shippingBaseUrl = config('shippingBaseUrl');
+    if (!/^https:\/\/[^\s/]+/.test(shippingBaseUrl)) {
+      throw new Error(
+        `OrdersStack ${id}: shippingBaseUrl must be an https:// URL (the shipping client refuses plain HTTP), not "${shippingBaseUrl}"`,
+      );
+    }
+    const fn = (
+      fnId: string,
+      crate: (typeof ORDERS_CRATES)[number],
+      description: string,
+      extra: Pick<RustFunctionProps, 'timeout' | 'uses'> = {},
+    ) =>
+      new RustFunction(this, fnId, {
+        crate,
+        service,
+        runtime: props.platform.runtime,
+        architecture: props.platform.architecture,
+        artifactsDir: props.artifactsDir,
+        description,
+        ...extra,
+      });
+
+    // One table: orders, profiles, notifications and idempotency records (orders-adapters' key design).
+    this.table = new FerruleTable(this, 'OrdersTable', {
+      service,
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      // MODIFY needs both images, or a status change would read as a new order.
+      stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+      // ferrule-idempotency expires its records through this attribute.
+      timeToLiveAttribute: 'expiration',
+    });
+    const table = this.table.table;
+
+    this.signupAllowedDomains = service.addParameter('SignupAllowedDomains', {
+      name: 'signup-allowed-domains',
+      value: config('signupAllowedDomains'),
+      description: 'Comma-separated e-mail domains allowed to sign up (identity-triggers)',
+    });
+    this.shippingBaseUrl = service.addParameter('ShippingBaseUrl', {
+      name: 'shipping-base-url',
+      value: shippingBaseUrl,
+      description: 'HTTPS base URL of the shipping provider (fulfillment-worker)',
+    });
+    this.shippingApiSecret = service.addSecret('ShippingApi', {
+      name: 'shipping-api',
+      description:
+        'Shipping provider API key as {"apiKey": "..."}; replace the generated value with the issued key',
+      generateSecretString: {
+        secretStringTemplate: '{}',
+        generateStringKey: 'apiKey',
+        passwordLength: 40,
+        excludePunctuation: true,
+      },
+    });
+
+    this.bus = new events.EventBus(this, 'Bus', { eventBusName: `orders-${stage}` });
+
+    // Identity: e-mail sign-in, sign-up limited to allowed domains, a profile on confirmation.
+    this.userPool = new cognito.UserPool(this, 'UserPool', {
+      signInAliases: { email: true },
+      selfSignUpEnabled: true,
+      autoVerify: { email: true },
+      standardAttributes: { email: { required: true, mutable: true } },
+      passwordPolicy: {
+        minLength: 12,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireDigits: true,
+        requireSymbols: true,
+      },
+      mfa: cognito.Mfa.OPTIONAL,
+      mfaSecondFactor: { otp: true, sms: false },
+      accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
+      deletionProtection: service.isProduction,
+      removalPolicy: service.dataRemovalPolicy,
+    });
+    this.userPoolClient = this.userPool.addClient('WebClient', {
+      // A public client (browser, mobile app) signs in with SRP or a password; no hosted UI, so no
+      // OAuth flows (CDK would otherwise enable the implicit grant with a placeholder callback URL).
+      generateSecret: false,
+      authFlows: { userSrp: true, userPassword: true },
+      disableOAuth: true,
+      preventUserExistenceErrors: true,
+    });
+    const identityTriggers = fn(
+      'IdentityTriggers',
+      'identity-triggers',
+      'Cognito PreSignUp / PostConfirmation',
+      {
+        // Cognito gives up on a trigger after 5 s.
+        timeout: Duration.seconds(5),
+        uses: {
+          tables: [{ table, access: 'write', env: 'ORDERS_TABLE' }],
+          parameters: [{ parameter: this.signupAllowedDomains, env: 'SIGNUP_ALLOWED_DOMAINS' }],
+        },
+      },
+    );
+    identityTriggers.addUserPoolTrigger(this.userPool, cognito.UserPoolOperation.PRE_SIGN_UP);
+    identityTriggers.addUserPoolTrigger(this.userPool, cognito.UserPoolOperation.POST_CONFIRMATION);
+
+    // HTTP API: every route needs a token of the web client.
+    const ordersApi = fn('OrdersApi', 'orders-api', 'Orders HTTP API', {
+      uses: { tables: [{ table, access: 'read-write', env: 'ORDERS_TABLE' }] },
+    });
+    this.http = new FerruleHttpApi(this, 'Http', {
+      service,
+      description: `Ferrule orders API (${stage})`,
+      jwt: { userPool: this.userPool, userPoolClients: [this.userPoolClient] },
+    });
+    this.http.addRoute('/orders', ordersApi, { methods: [apigwv2.HttpMethod.GET, apigwv2.HttpMethod.POST] });
+    this.http.addRoute('/orders/{id}', ordersApi, { methods: [apigwv2.HttpMethod.GET] });
+    this.http.addRoute('/orders/{id}/cancel', ordersApi, { methods: [apigwv2.HttpMethod.POST] });
+
+    // Table changes become events on the bus.
+    const ordersStream = fn('OrdersStream', 'orders-stream', 'Orders table stream to EventBridge', {
+      uses: { buses: [{ bus: this.bus, env: 'EVENT_BUS_NAME' }] },
+    });
+    const streamConsumer = this.table.addStreamConsumer(ordersStream);
+
+    // OrderPlaced → queue → fulfillment-worker: the queue absorbs provider outages and paces calls.
+    const fulfillmentWorker = fn('FulfillmentWorker', 'fulfillment-worker', 'Ships placed orders', {
+      // Room for the provider's answer; deadline_from_remaining bounds each call.
+      timeout: Duration.seconds(30),
+      uses: {
+        tables: [{ table, access: 'read-write', env: 'ORDERS_TABLE' }],
+        parameters: [{ parameter: this.shippingBaseUrl, env: 'SHIPPING_BASE_URL' }],
+        secrets: [{ secret: this.shippingApiSecret, env: 'SHIPPING_SECRET_ID' }],
+      },
+    });
+    this.fulfillmentQueue = new FerruleQueue(this, 'FulfillmentQueue', {
+      service,
+      consumer: fulfillmentWorker,
+      // Shipping calls are slow and rate-limited by the provider: small batches, bounded concurrency.
+      batchSize: 5,
+      maxConcurrency: 5,
+    });
+    // FerruleRule targets functions; a queue target gets the same retry policy and dead-letter queue here.
+    const placedDeadLetters = deadLetterQueue(this, 'OrderPlacedUndelivered');
+    deadLetterAlarm(this, service, placedDeadLetters, 'orders/OrderPlaced undelivered');
+    const placedRule = new events.Rule(this, 'OrderPlacedRule', {
+      description: 'OrderPlaced events to the fulfillment queue',
+      eventBus: this.bus,
+      eventPattern: { source: [ORDERS_EVENT_SOURCE], detailType: ['OrderPlaced'] },
+    });
+    placedRule.addTarget(
+      new targets.SqsQueue(this.fulfillmentQueue.queue, {
+        deadLetterQueue: placedDeadLetters,
+        retryAttempts: 3,
+        maxEventAge: Duration.hours(1),
+      }),
+    );
+
+    const orderNotifier = fn('OrderNotifier', 'order-notifier', 'Records a notification per event', {
+      uses: { tables: [{ table, access: 'write', env: 'ORDERS_TABLE' }] },
+    });
+    const notifyRule = new FerruleRule(this, 'NotifyRule', {
+      service,
+      target: orderNotifier,
+      eventBus: this.bus,
+      eventPattern: { source: [ORDERS_EVENT_SOURCE], detailType: ['OrderCancelled', 'OrderShipped'] },
+      description: 'OrderCancelled and OrderShipped events to order-notifier',
+    });
+
+    this.functions = {
+      'orders-api': ordersApi,
+      'identity-triggers': identityTriggers,
+      'orders-stream': ordersStream,
+      'fulfillment-worker': fulfillmentWorker,
+      'order-notifier': orderNotifier,
+    };
+
+    this.acknowledgeReviewedFindings(
+      [
+        streamConsumer.onFailure,
+        placedDeadLetters,
+        orderNotifier.asyncFailureQueue(),
+        notifyRule.deadLetterQueue,
+      ],
+      notifyRule,
+    );
+
+    new CfnOutput(this, 'ApiUrl', { value: this.http.url });
+    new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
+    new CfnOutput(this, 'UserPoolClientId', { value: this.userPoolClient.userPoolClientId });
+    new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName });
+  }
+
+  /**
+   * The cdk-nag findings (AwsSolutions, Serverless) reviewed and accepted for this stack, each
+   * on the construct it concerns, with the reason (docs/constructs.md, "The reference stack's
+   * permissions"). Anything new is reported.
+   */
+  private acknowledgeReviewedFindings(failureQueues: readonly IConstruct[], notifyRule: FerruleRule): void {
+    const ack = (scope: IConstruct, id: string, reason: string) =>
+      Validations.of(scope).acknowledge({ id, reason });
+    const tableArn = `<${this.getLogicalId(this.table.table.node.defaultChild as never)}.Arn>`;
+    for (const fn of Object.values(this.functions)) {
+      ack(
+        fn.role,
+        'AwsSolutions-IAM5[Resource::*]',
+        'Only xray:PutTraceSegments and xray:PutTelemetryRecords are on *: X-Ray has no resource-level permissions.',
+      );
+    }
+    for (const fn of [this.functions['orders-api'], this.functions['fulfillment-worker']]) {
+      ack(
+        fn.role,
+        `AwsSolutions-IAM5[Resource::${tableArn}/index/*]`,
+        "Read access covers the orders table's own indexes only (`<table ARN>/index/*`); the pattern cannot reach another table.",
+      );
+    }
+    ack(
+      this.functions['orders-stream'].role,
+      `AwsSolutions-IAM5[Resource::${tableArn}/stream/*]`,
+      "dynamodb:ListStreams is scoped to the orders table's streams (`<table ARN>/stream/*`), whose label changes when the stream is re-created.",
+    );
+    ack(
+      this.functions['orders-api'],
+      'Serverless-LambdaDLQ',
+      'Invoked synchronously by API Gateway: the caller gets the error; a dead-letter queue applies to asynchronous invocations only.',
+    );
+    ack(
+      this.functions['identity-triggers'],
+      'Serverless-LambdaDLQ',
+      'Invoked synchronously by Cognito: the sign-up fails visibly; a dead-letter queue applies to asynchronous invocations only.',
+    );
+    ack(
+      this.functions['orders-stream'],
+      'Serverless-LambdaDLQ',
+      "Invoked by a DynamoDB Streams mapping: failed records go to the mapping's on-failure queue, not a function DLQ.",
+    );
+    ack(
+      this.functions['fulfillment-worker'],
+      'Serverless-LambdaDLQ',
+      "Invoked by an SQS mapping: failed messages move to the fulfillment queue's dead-letter queue after 5 receives.",
+    );
+    ack(
+      this.functions['order-notifier'],
+      'Serverless-LambdaDLQ',
+      'Asynchronous failures go to an on-failure destination (AsyncFailures queue, EventInvokeConfig), which also records the error; a DLQ would duplicate it.',
+    );
+    ack(
+      this.fulfillmentQueue,
+      'Serverless-LambdaEventSourceMappingDestination',
+      "SQS mappings do not support on-failure destinations; the queue's redrive policy moves failed messages to its dead-letter queue.",
+    );
+    for (const queue of failureQueues) {
+      const reason =
+        'This queue is itself the last stop for failures (dead-letter or on-failure queue, 14-day retention, alarmed on any message); it is not consumed, so it has no dead-letter queue of its own.';
+      ack(queue, 'AwsSolutions-SQS3', reason);
+      ack(queue, 'Serverless-SQSRedrivePolicy', reason);
+      // cfn-lint-serverless makes the same check (ES6000).
+      ignoreInCfnLint(queue, ['ES6000']);
+    }
+    ignoreInCfnLint(this.fulfillmentQueue.deadLetterQueue, ['ES6000']);
+    // SQS mappings have no on-failure destination; the queue's redrive policy is the destination.
+    ignoreInCfnLint(this.fulfillmentQueue.eventSourceMapping as IConstruct, ['ES1001']);
+    // False positive: the EventInvokeConfig names the function by Ref, the permission by ARN,
+    // and ES1007 compares the two literally.
+    for (const permission of notifyRule.node.findAll()) {
+      if (permission instanceof lambda.CfnPermission) ignoreInCfnLint(permission, ['ES1007']);
+    }
+    ack(
+      this.fulfillmentQueue.deadLetterQueue,
+      'Serverless-SQSRedrivePolicy',
+      "The fulfillment queue's dead-letter queue is the last stop (14-day retention, alarmed on any message); it has no dead-letter queue of its own.",
+    );
+    ack(
+      this.shippingApiSecret,
+      'AwsSolutions-SMG4',
+      'The shipping provider issues this API key; Secrets Manager rotation cannot mint a new one. Rotate at the provider and put the new value.',
+    );
+    ack(
+      this.userPool,
+      'AwsSolutions-COG2',
+      'Shoppers sign up themselves: MFA (TOTP) is offered, not forced; forcing it is a product decision and SMS MFA costs per message.',
+    );
+    ack(
+      this.userPool,
+      'AwsSolutions-COG8',
+      'The Plus feature plan (threat protection, formerly advanced security) is billed per monthly active user; the reference stack stays on Essentials.',
+    );
+  }
+}
+
+/** Skips cfn-lint checks on one resource (cfn-lint's resource-level `Metadata`); the caller says why. */
+function ignoreInCfnLint(construct: IConstruct, checks: readonly string[]): void {
+  const resource = construct instanceof CfnResource ? construct : construct.node.defaultChild;
+  if (!(resource instanceof CfnResource)) {
+    throw new Error(`OrdersStack: ${construct.node.path} has no CloudFormation resource to annotate`);
+  }
+  resource.addMetadata('cfn-lint', { config: { ignore_checks: [...checks] } });
+}
