@@ -55,6 +55,40 @@ pub enum ConfigError {
     /// The parameter store could not be read at all.
     #[error("configuration could not be read: {0}")]
     Store(#[from] StoreError),
+    /// The variable is set but blank.
+    #[error("environment variable {0} is empty")]
+    Empty(&'static str),
+}
+
+/// What `main` returns when the configuration is unusable. Rust prints an error returned
+/// from `main` with `Debug`: this one prints the sentence that names the variable.
+///
+/// ```
+/// let error = ferrule_parameters::InitError::from(ferrule_parameters::ConfigError::Empty("ORDERS_TABLE"));
+/// assert_eq!(format!("{error:?}"), "environment variable ORDERS_TABLE is empty");
+/// ```
+#[derive(thiserror::Error)]
+#[error(transparent)]
+pub struct InitError(#[from] pub ConfigError);
+
+impl fmt::Debug for InitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+/// Fails with the first variable whose value is blank (a deployment that set `X=""`).
+///
+/// ```
+/// use ferrule_parameters::{require_non_empty, ConfigError};
+/// assert!(require_non_empty(&[("TABLE", "orders")]).is_ok());
+/// assert!(matches!(require_non_empty(&[("TABLE", " ")]), Err(ConfigError::Empty("TABLE"))));
+/// ```
+pub fn require_non_empty(values: &[(&'static str, &str)]) -> Result<(), ConfigError> {
+    match values.iter().find(|(_, value)| value.trim().is_empty()) {
+        Some((variable, _)) => Err(ConfigError::Empty(variable)),
+        None => Ok(()),
+    }
 }
 
 fn join(problems: &[Problem]) -> String {

@@ -81,24 +81,7 @@ pub struct Config {
     pub shipping_secret_id: String,
 }
 
-/// Why the function cannot start.
-#[derive(thiserror::Error)]
-pub enum InitError {
-    /// A variable is missing, an `ssm:` reference cannot be resolved...
-    #[error(transparent)]
-    Config(#[from] ferrule_parameters::ConfigError),
-    /// The variable is set but empty.
-    #[error("environment variable {0} is empty")]
-    Empty(&'static str),
-}
-
-// `main` returns this error and Rust prints a returned error with `Debug`: print the
-// sentence that names the variable, not the enum.
-impl std::fmt::Debug for InitError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(self, f)
-    }
-}
+pub use ferrule_parameters::InitError;
 
 impl Config {
     /// The configuration, if no value is empty.
@@ -112,15 +95,11 @@ impl Config {
     /// assert_eq!(config.validated().unwrap_err().to_string(), "environment variable SHIPPING_SECRET_ID is empty");
     /// ```
     pub fn validated(self) -> Result<Config, InitError> {
-        for (variable, value) in [
+        ferrule_parameters::require_non_empty(&[
             ("ORDERS_TABLE", &self.orders_table),
             ("SHIPPING_BASE_URL", &self.shipping_base_url),
             ("SHIPPING_SECRET_ID", &self.shipping_secret_id),
-        ] {
-            if value.trim().is_empty() {
-                return Err(InitError::Empty(variable));
-            }
-        }
+        ])?;
         Ok(self)
     }
 }

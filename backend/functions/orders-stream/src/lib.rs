@@ -54,24 +54,7 @@ pub struct Config {
     pub event_bus_name: String,
 }
 
-/// Why the function cannot start.
-#[derive(thiserror::Error)]
-pub enum InitError {
-    /// A variable is missing, an `ssm:` reference cannot be resolved...
-    #[error(transparent)]
-    Config(#[from] ferrule_parameters::ConfigError),
-    /// The variable is set but empty.
-    #[error("environment variable {0} is empty")]
-    Empty(&'static str),
-}
-
-// `main` returns this error and Rust prints a returned error with `Debug`: print the
-// sentence that names the variable, not the enum.
-impl std::fmt::Debug for InitError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(self, f)
-    }
-}
+pub use ferrule_parameters::InitError;
 
 impl Config {
     /// The configuration, if every value is usable.
@@ -81,9 +64,7 @@ impl Config {
     /// assert_eq!(config.validated().unwrap_err().to_string(), "environment variable EVENT_BUS_NAME is empty");
     /// ```
     pub fn validated(self) -> Result<Config, InitError> {
-        if self.event_bus_name.trim().is_empty() {
-            return Err(InitError::Empty("EVENT_BUS_NAME"));
-        }
+        ferrule_parameters::require_non_empty(&[("EVENT_BUS_NAME", &self.event_bus_name)])?;
         Ok(self)
     }
 }
