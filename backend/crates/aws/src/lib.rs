@@ -77,6 +77,26 @@ pub fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
         .build_https()
 }
 
+/// A client of any `aws-sdk-*` crate built from an SDK configuration with
+/// [`xray_interceptor`] registered: every call becomes an X-Ray subsegment. A macro because
+/// each service crate has its own `Client` and config `Builder` types, with no shared trait.
+///
+/// ```no_run
+/// # fn example(sdk: &aws_config::SdkConfig) {
+/// // let client: aws_sdk_ssm::Client = ferrule_aws::traced_client!(aws_sdk_ssm, sdk);
+/// # }
+/// ```
+#[macro_export]
+macro_rules! traced_client {
+    ($sdk:ident, $config:expr) => {
+        $sdk::Client::from_conf(
+            $sdk::config::Builder::from($config)
+                .interceptor($crate::xray_interceptor())
+                .build(),
+        )
+    };
+}
+
 /// A client created on first use from the shared configuration (so init does no SDK work
 /// unless a value is needed), or handed over ready-made.
 ///
@@ -229,6 +249,10 @@ mod tests {
         assert!(format!("{client:?}").contains("initialized: true"));
         let lazy: LazyClient<u8> = LazyClient::new(|_| 7);
         assert!(format!("{lazy:?}").contains("initialized: false"));
+        assert!(
+            Arc::ptr_eq(&lazy.state, &lazy.clone().state),
+            "clones share one client"
+        );
     }
 
     #[tokio::test]

@@ -5,6 +5,8 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 
+use ferrule_aws::LazyClient;
+
 use crate::store::{Claim, PersistenceStore, Record, Status, StoreError};
 
 /// Attribute names of the idempotency table. The defaults are Powertools': a table with
@@ -35,29 +37,45 @@ impl Default for TableLayout {
     }
 }
 
+fn traced_client(config: &aws_config::SdkConfig) -> aws_sdk_dynamodb::Client {
+    ferrule_aws::traced_client!(aws_sdk_dynamodb, config)
+}
+
 /// [`PersistenceStore`] on DynamoDB: the claim is one `PutItem` with a condition.
 #[derive(Debug, Clone)]
 pub struct DynamoDbStore {
-    client: aws_sdk_dynamodb::Client,
+    client: LazyClient<aws_sdk_dynamodb::Client>,
     table: String,
     layout: TableLayout,
 }
 
 impl DynamoDbStore {
     pub fn new(client: aws_sdk_dynamodb::Client, table: &str) -> Self {
+        Self::with_client(LazyClient::ready(client), table)
+    }
+
+    /// A store on a client built from an SDK configuration, with X-Ray tracing of its calls.
+    pub fn from_conf(config: &aws_config::SdkConfig, table: &str) -> Self {
+        Self::new(traced_client(config), table)
+    }
+
+    /// A store whose traced client (and the shared SDK configuration) is created on the first
+    /// call, so init does no SDK work. Clones share the client.
+    ///
+    /// ```
+    /// let store = ferrule_idempotency::DynamoDbStore::lazy("orders-dev");
+    /// # let _ = store;
+    /// ```
+    pub fn lazy(table: &str) -> Self {
+        Self::with_client(LazyClient::new(traced_client), table)
+    }
+
+    fn with_client(client: LazyClient<aws_sdk_dynamodb::Client>, table: &str) -> Self {
         Self {
             client,
             table: table.to_owned(),
             layout: TableLayout::default(),
         }
-    }
-
-    /// A store on a client built from an SDK configuration, with X-Ray tracing of its calls.
-    pub fn from_conf(config: &aws_config::SdkConfig, table: &str) -> Self {
-        let config = aws_sdk_dynamodb::config::Builder::from(config)
-            .interceptor(ferrule_aws::xray_interceptor())
-            .build();
-        Self::new(aws_sdk_dynamodb::Client::from_conf(config), table)
     }
 
     pub fn with_layout(mut self, layout: TableLayout) -> Self {
@@ -128,6 +146,8 @@ impl PersistenceStore for DynamoDbStore {
         }
         let result = self
             .client
+            .get()
+            .await
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item))
@@ -181,6 +201,8 @@ impl PersistenceStore for DynamoDbStore {
     ) -> Result<(), StoreError> {
         let layout = &self.layout;
         self.client
+            .get()
+            .await
             .update_item()
             .table_name(&self.table)
             .set_key(Some(self.key(key)))
@@ -205,6 +227,8 @@ impl PersistenceStore for DynamoDbStore {
 
     async fn release(&self, key: &str) -> Result<(), StoreError> {
         self.client
+            .get()
+            .await
             .delete_item()
             .table_name(&self.table)
             .set_key(Some(self.key(key)))
@@ -217,6 +241,8 @@ impl PersistenceStore for DynamoDbStore {
     async fn get(&self, key: &str) -> Result<Option<Record>, StoreError> {
         let output = self
             .client
+            .get()
+            .await
             .get_item()
             .table_name(&self.table)
             .set_key(Some(self.key(key)))

@@ -280,19 +280,10 @@ impl<W> LambdaLogLayer<W> {
             scratch: text,
             written,
         });
-        if let Some(leaf) = leaf {
-            for span in leaf.scope() {
-                if let Some(fields) = span.extensions().get::<SpanFields>() {
-                    for (name, value) in &fields.0 {
-                        if !written.contains(name) {
-                            written.push(name);
-                            write_json_key(line, name);
-                            write_json_value(line, value);
-                        }
-                    }
-                }
-            }
-        }
+        write_span_fields(leaf, line, written, |line, name, value| {
+            write_json_key(line, name);
+            write_json_value(line, value);
+        });
         line.extend_from_slice(b"}\n");
     }
 
@@ -328,20 +319,34 @@ impl<W> LambdaLogLayer<W> {
             scratch: text,
             written,
         });
-        if let Some(leaf) = leaf {
-            for span in leaf.scope() {
-                if let Some(fields) = span.extensions().get::<SpanFields>() {
-                    for (name, value) in &fields.0 {
-                        if !written.contains(name) {
-                            written.push(name);
-                            write_text_key(line, name);
-                            write_text_json_value(line, value);
-                        }
-                    }
+        write_span_fields(leaf, line, written, |line, name, value| {
+            write_text_key(line, name);
+            write_text_json_value(line, value);
+        });
+        line.push(b'\n');
+    }
+}
+
+/// Fields recorded on the enclosing spans, innermost first; a name already written (by the
+/// event or a nearer span) is skipped. `write` renders one field in the line's format.
+fn write_span_fields<S>(
+    leaf: Option<SpanRef<'_, S>>,
+    line: &mut Vec<u8>,
+    written: &mut Vec<&'static str>,
+    write: impl Fn(&mut Vec<u8>, &str, &serde_json::Value),
+) where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let Some(leaf) = leaf else { return };
+    for span in leaf.scope() {
+        if let Some(fields) = span.extensions().get::<SpanFields>() {
+            for (name, value) in &fields.0 {
+                if !written.contains(name) {
+                    written.push(name);
+                    write(line, name, value);
                 }
             }
         }
-        line.push(b'\n');
     }
 }
 

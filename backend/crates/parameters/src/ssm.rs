@@ -46,10 +46,7 @@ impl SsmStore {
 }
 
 fn traced_client(config: &aws_config::SdkConfig) -> aws_sdk_ssm::Client {
-    let config = aws_sdk_ssm::config::Builder::from(config)
-        .interceptor(ferrule_aws::xray_interceptor())
-        .build();
-    aws_sdk_ssm::Client::from_conf(config)
+    ferrule_aws::traced_client!(aws_sdk_ssm, config)
 }
 
 fn store_error<E, R>(error: aws_sdk_ssm::error::SdkError<E, R>) -> StoreError

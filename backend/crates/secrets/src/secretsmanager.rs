@@ -42,10 +42,7 @@ impl SecretsManagerStore {
 }
 
 fn traced_client(config: &aws_config::SdkConfig) -> aws_sdk_secretsmanager::Client {
-    let config = aws_sdk_secretsmanager::config::Builder::from(config)
-        .interceptor(ferrule_aws::xray_interceptor())
-        .build();
-    aws_sdk_secretsmanager::Client::from_conf(config)
+    ferrule_aws::traced_client!(aws_sdk_secretsmanager, config)
 }
 
 impl SecretStore for SecretsManagerStore {

@@ -50,7 +50,7 @@ use serde_json::json;
 pub use config::{
     Config, InitError, DEFAULT_IDEMPOTENCY_EXPIRES_AFTER_SECS, MAX_IDEMPOTENCY_EXPIRES_AFTER_SECS,
 };
-pub use store::{idempotency_layout, LazyIdempotencyStore, IDEMPOTENCY_SORT_KEY};
+pub use store::{idempotency_layout, IDEMPOTENCY_SORT_KEY};
 
 /// Largest request body accepted (413 above). A full order (25 lines) is about 2.5 KB.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;

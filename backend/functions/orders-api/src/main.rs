@@ -1,9 +1,9 @@
 //! Entry point: configuration and lazy clients once, then the runtime loop.
 
-use ferrule_idempotency::Idempotency;
+use ferrule_idempotency::{DynamoDbStore, Idempotency};
 use ferrule_parameters::{Parameters, SsmStore};
 use orders_adapters::{DynamoDbOrders, RandomIds};
-use orders_api::{Api, Config, InitError, LazyIdempotencyStore};
+use orders_api::{Api, Config, InitError};
 use orders_domain::{OrderService, SystemClock};
 
 #[tokio::main(flavor = "current_thread")]
@@ -19,7 +19,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         RandomIds,
     );
     let idempotency = Idempotency::new(
-        LazyIdempotencyStore::new(&config.orders_table),
+        DynamoDbStore::lazy(&config.orders_table).with_layout(orders_api::idempotency_layout()),
         orders_api::idempotency_config(config.idempotency_expires_after())
             .map_err(InitError::from)?,
     );

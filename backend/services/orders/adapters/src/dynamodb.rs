@@ -49,11 +49,8 @@ pub struct DynamoDbOrders {
     table: Arc<str>,
 }
 
-fn traced_client(config: &SdkConfig) -> Client {
-    let config = aws_sdk_dynamodb::config::Builder::from(config)
-        .interceptor(ferrule_aws::xray_interceptor())
-        .build();
-    Client::from_conf(config)
+fn traced_client(config: &aws_config::SdkConfig) -> Client {
+    ferrule_aws::traced_client!(aws_sdk_dynamodb, config)
 }
 
 impl DynamoDbOrders {
