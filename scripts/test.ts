@@ -2,13 +2,25 @@
 // which is CPU bound, and TypeScript), with one moto server for the suites that
 // talk to AWS. The last line is always `N passed, N failed`.
 //
-// Usage: tsx scripts/test.ts [rust|ts|smoke|workflows ...]   (no argument: everything)
+// Usage: tsx scripts/test.ts [rust|ts|smoke|scaffold|e2e|workflows|skills|agent ...]
+// (no argument: everything but `agent`, the scripted run of every skill: npm run test:agent)
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { defaultPlatform, paths, projectRoot, synthesize, toolEnvironment } from '@ferrule/cli';
+import {
+  buildFunctions,
+  checkBenchResult,
+  defaultPlatform,
+  paths,
+  projectRoot,
+  SUBJECT_NAMES,
+  synthesize,
+  toolEnvironment,
+} from '@ferrule/cli';
+import { loadEvals, runSkillEvals } from '../cli/src/agent/evals.ts';
+import { runScaffold, SCAFFOLD_CASES } from './scaffold.ts';
 import { runSmoke } from './smoke.ts';
 import { type MotoServer, startMoto } from './testbed/moto.ts';
 
@@ -21,7 +33,7 @@ interface SuiteResult {
 
 interface Suite {
   readonly name: string;
-  readonly group: 'rust' | 'ts' | 'smoke' | 'workflows';
+  readonly group: 'rust' | 'ts' | 'smoke' | 'scaffold' | 'e2e' | 'workflows' | 'skills' | 'agent';
   readonly lane: 'rust' | 'ts';
   readonly run: (env: NodeJS.ProcessEnv) => Promise<SuiteResult>;
 }
@@ -60,6 +72,31 @@ async function single(
 ): Promise<SuiteResult> {
   const result = await command(cmd, args, env, cwd);
   return result.code === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1, output: result.output };
+}
+
+/** Runs vitest with its JSON reporter and counts the tests it ran. */
+async function vitest(args: string[], env: NodeJS.ProcessEnv): Promise<SuiteResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'ferrule-vitest-'));
+  const report = join(dir, 'report.json');
+  try {
+    const result = await command(
+      join(projectRoot, 'node_modules/.bin/vitest'),
+      ['run', ...args, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`],
+      env,
+    );
+    try {
+      const json = JSON.parse(readFileSync(report, 'utf8')) as {
+        numPassedTests: number;
+        numFailedTests: number;
+      };
+      const failed = json.numFailedTests + (result.code !== 0 && json.numFailedTests === 0 ? 1 : 0);
+      return { passed: json.numPassedTests, failed, output: result.output };
+    } catch {
+      return { passed: 0, failed: 1, output: result.output };
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const cargoArgs = ['--manifest-path', paths.manifest, '--locked'];
@@ -139,6 +176,70 @@ const suites: Suite[] = [
     },
   },
   {
+    // After the smoke suites: the artifacts exist then. Figures must be produced, whatever they are.
+    name: 'smoke: ferrule bench --quick (every figure produced; values not asserted)',
+    group: 'smoke',
+    lane: 'rust',
+    run: async (env) => {
+      const dir = mkdtempSync(join(tmpdir(), 'ferrule-bench-quick-'));
+      try {
+        const run = await command(
+          process.execPath,
+          [join(projectRoot, 'cli/bin/ferrule.mjs'), 'bench', '--quick', '--out', dir],
+          env,
+        );
+        if (run.code !== 0) return { passed: 0, failed: 1, output: run.output };
+        const files = readdirSync(dir);
+        const json = files.find((f) => f.endsWith('.json'));
+        const problems = json
+          ? checkBenchResult(JSON.parse(readFileSync(join(dir, json), 'utf8')), SUBJECT_NAMES)
+          : [];
+        for (const ext of ['.json', '.md', '.svg']) {
+          if (!files.some((f) => f.endsWith(ext))) problems.push(`no ${ext} file was written`);
+        }
+        return problems.length === 0
+          ? { passed: 1, failed: 0 }
+          : { passed: 0, failed: 1, output: `${problems.join('\n')}\n${run.output}` };
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  },
+  {
+    // `ferrule new function` into a copy of the repository, checked as npm test checks a function.
+    // http and sqs here; every trigger with FERRULE_SCAFFOLD=all (npm run test:scaffold).
+    name: `scaffold: ${process.env.FERRULE_SCAFFOLD === 'all' ? 'every trigger' : 'http and sqs'} scaffolded into a copy, then fmt, clippy, tests, build, invoke, tsc, biome, synth + cfn-lint, rule packs`,
+    group: 'scaffold',
+    lane: 'rust',
+    run: async (env) => {
+      const lines: string[] = [];
+      try {
+        const cases = process.env.FERRULE_SCAFFOLD === 'all' ? SCAFFOLD_CASES : SCAFFOLD_CASES.slice(0, 2);
+        const checks = await runScaffold(cases, (line) => lines.push(line), env);
+        const failed = checks.filter((c) => !c.ok);
+        for (const check of failed) lines.push(`FAIL ${check.name}\n  ${check.detail ?? ''}`);
+        return { passed: checks.length - failed.length, failed: failed.length, output: lines.join('\n') };
+      } catch (error) {
+        lines.push((error as Error).message);
+        return { passed: 0, failed: 1, output: lines.join('\n') };
+      }
+    },
+  },
+  {
+    name: 'e2e: one order through the reference service (artifacts under the emulator, moto)',
+    group: 'e2e',
+    lane: 'rust',
+    run: async (env) => {
+      try {
+        // A no-op after the smoke suite; builds the artifacts when the group runs alone.
+        await buildFunctions({ platform: defaultPlatform, progress: 'quiet' });
+      } catch (error) {
+        return { passed: 0, failed: 1, output: (error as Error).message };
+      }
+      return vitest(['--config', 'vitest.e2e.config.ts'], env);
+    },
+  },
+  {
     name: 'ts: tsc (strict) type check',
     group: 'ts',
     lane: 'ts',
@@ -154,28 +255,40 @@ const suites: Suite[] = [
     name: 'ts: vitest (emulator, cli, infrastructure, test bed)',
     group: 'ts',
     lane: 'ts',
+    run: (env) => vitest([], env),
+  },
+  {
+    name: 'ts: agent check (projections of agent/ up to date)',
+    group: 'ts',
+    lane: 'ts',
+    run: (env) => single(process.execPath, [join(projectRoot, 'cli/bin/ferrule.mjs'), 'agent', 'check'], env),
+  },
+  {
+    // Two skills share one copy of the repository and one final verify; all of them run
+    // in `npm run test:agent` (group agent), each in its own copy.
+    name: 'skills: scripted run of fix-bug-with-fixture + declare-resource-use, then verify',
+    group: 'skills',
+    lane: 'rust',
     run: async (env) => {
-      const dir = mkdtempSync(join(tmpdir(), 'ferrule-vitest-'));
-      const report = join(dir, 'report.json');
-      try {
-        const result = await command(
-          join(projectRoot, 'node_modules/.bin/vitest'),
-          ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`],
-          env,
-        );
-        try {
-          const json = JSON.parse(readFileSync(report, 'utf8')) as {
-            numPassedTests: number;
-            numFailedTests: number;
-          };
-          const failed = json.numFailedTests + (result.code !== 0 && json.numFailedTests === 0 ? 1 : 0);
-          return { passed: json.numPassedTests, failed, output: result.output };
-        } catch {
-          return { passed: 0, failed: 1, output: result.output };
-        }
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
+      const result = await runSkillEvals(['fix-bug-with-fixture', 'declare-resource-use'], { env });
+      return result.ok
+        ? { passed: 1, failed: 0 }
+        : { passed: 0, failed: 1, output: [...result.log, result.error ?? ''].join('\n') };
+    },
+  },
+  {
+    name: 'agent: scripted run of every skill (one copy each), then verify',
+    group: 'agent',
+    lane: 'rust',
+    run: async (env) => {
+      let passed = 0;
+      const failures: string[] = [];
+      for (const evaluation of loadEvals()) {
+        const result = await runSkillEvals([evaluation.skill], { env });
+        if (result.ok) passed += 1;
+        else failures.push(`${evaluation.skill}: ${result.error ?? ''}`);
       }
+      return { passed, failed: failures.length, output: failures.join('\n\n') || undefined };
     },
   },
   {
@@ -190,10 +303,14 @@ async function main(): Promise<number> {
   const wanted = process.argv.slice(2);
   const unknown = wanted.filter((w) => !suites.some((s) => s.group === w));
   if (unknown.length > 0) {
-    process.stderr.write(`unknown suite group: ${unknown.join(', ')} (use rust, ts, smoke, workflows)\n`);
+    process.stderr.write(
+      `unknown suite group: ${unknown.join(', ')} (use rust, ts, smoke, scaffold, e2e, workflows, skills, agent)\n`,
+    );
     return 2;
   }
-  const selected = suites.filter((s) => wanted.length === 0 || wanted.includes(s.group));
+  const selected = suites.filter((s) =>
+    wanted.length === 0 ? s.group !== 'agent' : wanted.includes(s.group),
+  );
 
   let moto: MotoServer | undefined;
   const stopMoto = async () => {

@@ -110,7 +110,7 @@ export async function describeArtifact(fn: FunctionInfo, platform: Platform): Pr
 }
 
 /** `cargo lambda build` for release zips linked against the platform's glibc, into dist/lambda/<platform>. */
-function lambdaBuildArgs(platform: Platform): string[] {
+export function lambdaBuildArgs(platform: Platform): string[] {
   return [
     'lambda',
     'build',
@@ -134,7 +134,8 @@ export function platformTargetDir(platform: Platform): string {
   return join(base, `lambda-${platformName(platform)}`);
 }
 
-function runCargo(args: string[], progress: 'inherit' | 'quiet', targetDir: string): Promise<void> {
+/** Runs `cargo <args>` in backend/ with the tool environment and `targetDir` as the Cargo target folder. */
+export function runCargo(args: string[], progress: 'inherit' | 'quiet', targetDir: string): Promise<void> {
   if (!existsSync(`${paths.venvBin}/cargo-lambda`)) {
     throw new CliError(
       'cargo-lambda is not installed in .venv; run `npm run setup` (or `npx ferrule doctor`)',

@@ -1,4 +1,18 @@
 export {
+  type AppFunction,
+  type AppPermission,
+  type AppTrigger,
+  type ListAppFunctionsOptions,
+  listAppFunctions,
+} from './app-functions.ts';
+export {
+  type BenchOptions,
+  type BenchResult,
+  checkBenchResult,
+  runBench,
+  SUBJECT_NAMES,
+} from './bench/index.ts';
+export {
   type BuiltArtifact,
   buildFunctions,
   buildPackages,
@@ -6,11 +20,20 @@ export {
   ZIP_BUDGET_BYTES,
   ZIP_LIMIT_BYTES,
 } from './build.ts';
+export {
+  type CheckFinding,
+  type CheckGroup,
+  type CheckOptions,
+  type CheckReport,
+  runCheck,
+} from './check.ts';
 export { CliError } from './errors.ts';
 export { fixturePath, listFixtures, loadEvent } from './events.ts';
+export { fixtureNameProblem, type NewFixtureResult, newFixture } from './events-new.ts';
 export { formatBytes, formatMs, table } from './format.ts';
 export { compareVersions, highestGlibcIn, highestGlibcVersion } from './glibc.ts';
 export { main, program } from './main.ts';
+export { freePort, type MotoServer, resetMoto, startMoto } from './moto.ts';
 export {
   type Architecture,
   artifactPath,
@@ -28,4 +51,15 @@ export {
   projectRoot,
   toolEnvironment,
 } from './project.ts';
+export {
+  functionNameProblem,
+  NAME_RULE,
+  type ScaffoldFile,
+  type ScaffoldRequest,
+  type ScaffoldResult,
+  scaffoldFunction,
+  TRIGGER_INFO,
+  TRIGGERS,
+  type Trigger,
+} from './scaffold/index.ts';
 export { synthesize } from './synth.ts';

@@ -1,16 +1,32 @@
 import { Command, CommanderError } from 'commander';
+import { registerAgent } from './commands/agent.ts';
+import { registerBench } from './commands/bench.ts';
 import { registerBuild } from './commands/build.ts';
+import { registerCheck } from './commands/check.ts';
 import { registerDoctor } from './commands/doctor.ts';
 import { registerEvents } from './commands/events.ts';
 import { registerInvoke } from './commands/invoke.ts';
+import { registerList } from './commands/list.ts';
+import { registerMcp } from './commands/mcp.ts';
+import { registerNew } from './commands/new.ts';
 import { registerStart } from './commands/start.ts';
 import { registerSynth } from './commands/synth.ts';
+import { registerVerify } from './commands/verify.ts';
 import { CliError } from './errors.ts';
 
 export function program(): Command {
   const cli = new Command('ferrule')
     .description('Rust on AWS Lambda, the ADR-002 way: build, invoke and check functions locally.')
     .showHelpAfterError()
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Exit codes (every command): 0 ok, 1 findings or failures, 2 usage errors.',
+        'Colours only on a terminal (NO_COLOR turns them off); --json output is never coloured.',
+        'Every command: npx ferrule <command> --help; reference: docs/cli.md',
+      ].join('\n'),
+    )
     .exitOverride();
   registerDoctor(cli);
   registerBuild(cli);
@@ -18,6 +34,13 @@ export function program(): Command {
   registerEvents(cli);
   registerSynth(cli);
   registerStart(cli);
+  registerCheck(cli);
+  registerList(cli);
+  registerBench(cli);
+  registerNew(cli);
+  registerVerify(cli);
+  registerAgent(cli);
+  registerMcp(cli);
   return cli;
 }
 

@@ -9,6 +9,19 @@ export {
 } from './environment.ts';
 export { EmulatorError, type EmulatorErrorCode } from './errors.ts';
 export {
+  type DynamoDbStreamEvent,
+  type DynamoDbStreamRecord,
+  DynamoDbStreamSource,
+  type DynamoDbStreamSourceOptions,
+} from './event-sources/dynamodb-streams.ts';
+export {
+  type Settlement,
+  type SqsEvent,
+  SqsQueueSource,
+  type SqsQueueSourceOptions,
+  type SqsRecord,
+} from './event-sources/sqs.ts';
+export {
   INIT_TIMEOUT_MS,
   type InvokeOptions,
   type InvokeOutcome,

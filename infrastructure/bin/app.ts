@@ -1,6 +1,9 @@
 // The CDK app: `npx ferrule synth` (or `npx cdk synth` in this folder) after `npx ferrule build`.
 // Synthesizes offline: no account lookups, no credentials.
 import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { functions } from '../functions/index.ts';
+import { FerruleFunctionsStack } from '../lib/functions-stack.ts';
 import { HelloStack } from '../lib/hello-stack.ts';
 import { OrdersStack } from '../lib/orders-stack.ts';
 import { parsePlatform } from '../lib/platform.ts';
@@ -10,6 +13,14 @@ import { resolveStage } from '../lib/service.ts';
 const app = new App();
 // Every synth checks the ADR-002 rules (docs/rules.md); a finding fails the synth.
 Validations.of(app).addPlugins(new Adr002Checks(app));
+// `npx ferrule check` adds cdk-nag's AwsSolutions and Serverless packs (context
+// ferrule:packs=all); verbose, so each finding carries the pack's explanation.
+if (String(app.node.tryGetContext('ferrule:packs') ?? '') === 'all') {
+  Validations.of(app).addPlugins(
+    new AwsSolutionsChecks(app, { verbose: true }),
+    new ServerlessChecks(app, { verbose: true }),
+  );
+}
 const platform = parsePlatform(String(app.node.tryGetContext('ferrule:platform') ?? 'al2023-x86_64'));
 const stage = resolveStage(app);
 
@@ -30,5 +41,17 @@ new OrdersStack(app, `FerruleOrders-${stage}`, {
   description: `Ferrule reference service: orders (${stage})`,
   tags: { project: 'ferrule', service: 'orders', stage },
 });
+
+// The functions made with `npx ferrule new function`: one declaration per file in
+// infrastructure/functions/ (docs/architecture.md). No stack until there is one.
+if (functions.length > 0) {
+  new FerruleFunctionsStack(app, `FerruleFunctions-${stage}`, {
+    platform,
+    stage,
+    functions,
+    description: `Ferrule functions (${stage})`,
+    tags: { project: 'ferrule', stage },
+  });
+}
 
 app.synth();

@@ -1,4 +1,11 @@
 export { FerruleRule, type FerruleRuleProps } from './event-rule.ts';
+export {
+  type DeclaredUses,
+  FerruleFunctionsStack,
+  type FerruleFunctionsStackProps,
+  type FunctionDeclaration,
+  type FunctionTrigger,
+} from './functions-stack.ts';
 export { HelloStack, type HelloStackProps } from './hello-stack.ts';
 export {
   FerruleHttpApi,

@@ -18,6 +18,18 @@ export function registerBuild(program: Command) {
     .option('--arch <arch>', 'x86_64 or arm64 (default: x86_64)')
     .option('--runtime <runtime>', 'al2023 or al2 (default: al2023; al2 links against glibc 2.26)')
     .option('--json', 'print the artifacts as JSON on stdout (progress stays on stderr)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  npx ferrule build',
+        '  npx ferrule build orders-api hello-http --arch arm64',
+        '  npx ferrule build --runtime al2 --json > artifacts.json',
+        '',
+        'Exit codes: 0 built, 1 the build failed, 2 bad usage (unknown function, --arch, --runtime).',
+      ].join('\n'),
+    )
     .action(async (functions: string[], flags: BuildFlags) => {
       const platform = parsePlatform(flags);
       // With --json, cargo's progress goes to stderr so stdout stays parseable.

@@ -42,6 +42,18 @@ export function registerInvoke(program: Command) {
     .option('--timeout <seconds>', 'function timeout in seconds', '3')
     .option('--env <KEY=VALUE>', 'function environment variable (repeatable)', collect, [])
     .option('--json', 'print the full report as JSON on stdout')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  npx ferrule invoke hello-http --event apigw-http/get-hello',
+        '  echo \'{"Records":[]}\' | npx ferrule invoke fulfillment-worker --event -',
+        '  npx ferrule invoke orders-api -e apigw-http/orders-list --env ORDERS_TABLE=orders --json',
+        '',
+        'Exit codes: 0 the function succeeded, 1 it returned an error or crashed, 2 bad usage (unknown function, event or missing artifact).',
+      ].join('\n'),
+    )
     .action(async (name: string, flags: InvokeFlags) => {
       process.exitCode = await invoke(name, flags);
     });

@@ -11,6 +11,17 @@ export function registerStart(program: Command) {
     .description('Build every function, synthesize the CDK app, and print what was produced')
     .option('--arch <arch>', 'x86_64 or arm64 (default: x86_64)')
     .option('--runtime <runtime>', 'al2023 or al2 (default: al2023)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  npx ferrule start',
+        '  npx ferrule start --arch arm64',
+        '',
+        'Exit codes: 0 built and synthesized, 1 the build or the synth failed, 2 bad usage.',
+      ].join('\n'),
+    )
     .action(async (flags: { arch?: string; runtime?: string }) => {
       const platform = parsePlatform(flags);
       process.stderr.write('==> building every function (cargo lambda build --release)\n');

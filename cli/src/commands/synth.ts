@@ -9,6 +9,19 @@ export function registerSynth(program: Command) {
     .description('Synthesize the CDK app into cdk.out/ (offline, no credentials) from the built artifacts')
     .option('--arch <arch>', 'x86_64 or arm64 (default: x86_64)')
     .option('--runtime <runtime>', 'al2023 or al2 (default: al2023)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Every synth runs the ADR-002 rule pack; `npx ferrule check` adds cdk-nag and cfn-lint.',
+        '',
+        'Examples:',
+        '  npx ferrule synth',
+        '  npx ferrule synth --arch arm64 --runtime al2',
+        '',
+        'Exit codes: 0 synthesized, 1 synth failed (an ADR-002 finding, a construct error), 2 bad usage.',
+      ].join('\n'),
+    )
     .action(async (flags: { arch?: string; runtime?: string }) => {
       const templates = await synthesize(parsePlatform(flags));
       for (const template of templates) process.stdout.write(`${relative(projectRoot, template)}\n`);

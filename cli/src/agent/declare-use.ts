@@ -1,0 +1,211 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import ts from 'typescript';
+import { CliError } from '../errors.ts';
+import { projectRoot, toolEnvironment } from '../project.ts';
+
+export type UseKind = 'table' | 'queue' | 'bus';
+
+/** One resource use to declare on a scaffolded function (infrastructure/functions/<name>.ts). */
+export interface UseRequest {
+  /** Function (crate) name. */
+  readonly function: string;
+  readonly kind: UseKind;
+  /** Resource name as the declarations use it (`orders`); FerruleFunctionsStack creates it on first use. */
+  readonly resource: string;
+  /** table: read | write | read-write | stream; queue: send | consume; bus: none (publish). */
+  readonly access?: string;
+  /** Environment variable holding the resource's name or URL. @default derived: ORDERS_TABLE, JOBS_QUEUE_URL, EVENTS_BUS */
+  readonly env?: string;
+  /** @default the project the CLI runs in */
+  readonly root?: string;
+}
+
+export interface UseResult {
+  readonly path: string;
+  /** added: a new entry; updated: the access or env of an existing entry changed; unchanged. */
+  readonly change: 'added' | 'updated' | 'unchanged';
+  readonly entry: Readonly<Record<string, string>>;
+}
+
+const ACCESS: Record<UseKind, readonly string[]> = {
+  table: ['read', 'write', 'read-write', 'stream'],
+  queue: ['send', 'consume'],
+  bus: [],
+};
+
+const ARRAY: Record<UseKind, string> = { table: 'tables', queue: 'queues', bus: 'buses' };
+
+function defaultEnv(kind: UseKind, resource: string): string {
+  const base = resource.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+  return kind === 'table' ? `${base}_TABLE` : kind === 'queue' ? `${base}_QUEUE_URL` : `${base}_BUS`;
+}
+
+function propertyName(property: ts.ObjectLiteralElementLike): string | undefined {
+  if (!ts.isPropertyAssignment(property)) return undefined;
+  const { name } = property;
+  return ts.isIdentifier(name) || ts.isStringLiteral(name) ? name.text : undefined;
+}
+
+function findProperty(object: ts.ObjectLiteralExpression, name: string): ts.PropertyAssignment | undefined {
+  return object.properties.find(
+    (property): property is ts.PropertyAssignment => propertyName(property) === name,
+  );
+}
+
+function stringValue(object: ts.ObjectLiteralExpression, name: string): string | undefined {
+  const initializer = findProperty(object, name)?.initializer;
+  return initializer && ts.isStringLiteralLike(initializer) ? initializer.text : undefined;
+}
+
+/** The object literal of `export const declaration = { ... }` (possibly `as const` / `satisfies`). */
+function declarationObject(source: ts.SourceFile): ts.ObjectLiteralExpression | undefined {
+  for (const statement of source.statements) {
+    if (!ts.isVariableStatement(statement)) continue;
+    for (const variable of statement.declarationList.declarations) {
+      if (!ts.isIdentifier(variable.name) || variable.name.text !== 'declaration') continue;
+      let initializer = variable.initializer;
+      while (
+        initializer &&
+        (ts.isAsExpression(initializer) ||
+          ts.isSatisfiesExpression(initializer) ||
+          ts.isParenthesizedExpression(initializer))
+      ) {
+        initializer = initializer.expression;
+      }
+      if (initializer && ts.isObjectLiteralExpression(initializer)) return initializer;
+    }
+  }
+  return undefined;
+}
+
+function quote(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+function entryText(entry: Readonly<Record<string, string>>): string {
+  return `{ ${Object.entries(entry)
+    .map(([key, value]) => `${key}: ${quote(value)}`)
+    .join(', ')} }`;
+}
+
+interface Edit {
+  readonly start: number;
+  readonly end: number;
+  readonly text: string;
+}
+
+function apply(text: string, edits: readonly Edit[]): string {
+  let result = text;
+  for (const edit of [...edits].sort((a, b) => b.start - a.start)) {
+    result = result.slice(0, edit.start) + edit.text + result.slice(edit.end);
+  }
+  return result;
+}
+
+/** Text to add one property at the end of an object literal, keeping a trailing comma style. */
+function appendProperty(object: ts.ObjectLiteralExpression, text: string, source: ts.SourceFile): Edit {
+  const last = object.properties.at(-1);
+  if (!last) return { start: object.getStart(source) + 1, end: object.getEnd() - 1, text: ` ${text} ` };
+  return { start: last.getEnd(), end: last.getEnd(), text: `, ${text}` };
+}
+
+function appendElement(array: ts.ArrayLiteralExpression, text: string, source: ts.SourceFile): Edit {
+  const last = array.elements.at(-1);
+  if (!last) return { start: array.getStart(source) + 1, end: array.getEnd() - 1, text };
+  return { start: last.getEnd(), end: last.getEnd(), text: `, ${text}` };
+}
+
+/**
+ * Declares that a scaffolded function uses a table, queue or bus by editing the `uses` of the
+ * declaration object in infrastructure/functions/<name>.ts through the TypeScript AST: the
+ * edit is placed from the parsed tree (never a text pattern), everything else in the
+ * user-owned file (comments, other properties, layout) stays as written, and Biome lays out
+ * the result. FerruleFunctionsStack turns the declaration into least-privilege grants.
+ */
+export function declareUse(request: UseRequest): UseResult {
+  const root = request.root ?? projectRoot;
+  const path = join(root, 'infrastructure/functions', `${request.function}.ts`);
+  const rel = relative(root, path);
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(request.function) || !existsSync(path)) {
+    throw new CliError(
+      `no declaration ${rel}: declare_use edits functions made with \`npx ferrule new function\`; for the functions of infrastructure/lib/*-stack.ts add the use to their RustFunction \`uses\` (skill declare-resource-use)`,
+    );
+  }
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(request.resource)) {
+    throw new CliError(`resource name \`${request.resource}\` must be kebab-case (letters, digits, hyphens)`);
+  }
+  const allowed = ACCESS[request.kind];
+  if (allowed.length > 0 && (!request.access || !allowed.includes(request.access))) {
+    throw new CliError(
+      `a ${request.kind} use needs access ${allowed.join(' | ')}, not \`${request.access ?? ''}\``,
+    );
+  }
+  if (allowed.length === 0 && request.access !== undefined) {
+    throw new CliError('a bus use has no access: it always means events:PutEvents on that bus');
+  }
+  const env = request.env ?? defaultEnv(request.kind, request.resource);
+  if (!/^[A-Z_][A-Z0-9_]*$/.test(env)) throw new CliError(`env \`${env}\` must be an UPPER_SNAKE_CASE name`);
+
+  const text = readFileSync(path, 'utf8');
+  const source = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const declaration = declarationObject(source);
+  if (!declaration) {
+    throw new CliError(
+      `${rel} has no \`export const declaration = { ... }\` object to edit; restore that shape`,
+    );
+  }
+  const key = request.kind;
+  const entry: Record<string, string> = { [key]: request.resource };
+  if (request.access) entry.access = request.access;
+  entry.env = env;
+
+  const edits: Edit[] = [];
+  let change: UseResult['change'] = 'added';
+  const uses = findProperty(declaration, 'uses');
+  if (!uses) {
+    edits.push(appendProperty(declaration, `uses: { ${ARRAY[key]}: [${entryText(entry)}] }`, source));
+  } else if (!ts.isObjectLiteralExpression(uses.initializer)) {
+    throw new CliError(`${rel}: \`uses\` is not an object literal; write it as { tables: [...], ... }`);
+  } else {
+    const list = findProperty(uses.initializer, ARRAY[key]);
+    if (!list) {
+      edits.push(appendProperty(uses.initializer, `${ARRAY[key]}: [${entryText(entry)}]`, source));
+    } else if (!ts.isArrayLiteralExpression(list.initializer)) {
+      throw new CliError(`${rel}: \`uses.${ARRAY[key]}\` is not an array literal`);
+    } else {
+      const existing = list.initializer.elements.find(
+        (element): element is ts.ObjectLiteralExpression =>
+          ts.isObjectLiteralExpression(element) && stringValue(element, key) === request.resource,
+      );
+      if (!existing) {
+        edits.push(appendElement(list.initializer, entryText(entry), source));
+      } else {
+        const same =
+          stringValue(existing, 'access') === entry.access &&
+          (stringValue(existing, 'env') ?? env) === env &&
+          existing.properties.length === Object.keys(entry).length;
+        change = same ? 'unchanged' : 'updated';
+        if (!same)
+          edits.push({ start: existing.getStart(source), end: existing.getEnd(), text: entryText(entry) });
+      }
+    }
+  }
+  if (edits.length > 0) {
+    const updated = apply(text, edits);
+    // The edit must leave a file that still parses to a declaration object.
+    const check = ts.createSourceFile(path, updated, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+    const syntax = ts.transpileModule(updated, { reportDiagnostics: true }).diagnostics ?? [];
+    if (!declarationObject(check) || syntax.length > 0) {
+      throw new CliError(`could not edit ${rel} safely; add the entry to \`uses.${ARRAY[key]}\` by hand`, 1);
+    }
+    writeFileSync(path, updated);
+    spawnSync(join(root, 'node_modules/.bin/biome'), ['format', '--write', path], {
+      cwd: root,
+      env: toolEnvironment(),
+      stdio: 'ignore',
+    });
+  }
+  return { path: rel, change, entry };
+}

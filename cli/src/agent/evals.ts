@@ -1,0 +1,354 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { projectRoot } from '../project.ts';
+import { summarize, type VerifyReport } from './verify.ts';
+
+/**
+ * One step of a skill's scripted run: a command the skill tells the agent to use, or the
+ * edit an agent would make (written down so the run is deterministic).
+ */
+const stepSchema = z.union([
+  z.strictObject({
+    run: z.string().regex(/^(npx ferrule|cargo) /, 'a `npx ferrule …` or `cargo …` command'),
+    /** Text the command's output must contain. */
+    expect: z.string().optional(),
+  }),
+  z.strictObject({ write: z.string(), content: z.string() }),
+  z.strictObject({ replace: z.string(), find: z.string().min(1), with: z.string() }),
+]);
+
+const evalSchema = z.strictObject({
+  description: z.string().min(1),
+  steps: z.array(stepSchema).min(1),
+});
+
+export type EvalStep = z.infer<typeof stepSchema>;
+
+export interface SkillEval {
+  readonly skill: string;
+  readonly description: string;
+  readonly steps: readonly EvalStep[];
+}
+
+export interface EvalResult {
+  readonly skills: readonly string[];
+  readonly ok: boolean;
+  /** Passed steps, then the final verify. */
+  readonly log: readonly string[];
+  readonly error?: string;
+  readonly verify?: VerifyReport;
+  readonly durationMs: number;
+}
+
+/** Skills with a scripted run (`agent/skills/<name>/eval.yaml`), sorted. */
+export function loadEvals(root: string = projectRoot): SkillEval[] {
+  const dir = join(root, 'agent/skills');
+  if (!existsSync(dir)) return [];
+  const evals: SkillEval[] = [];
+  for (const skill of readdirSync(dir).sort()) {
+    const file = join(dir, skill, 'eval.yaml');
+    if (!existsSync(file)) continue;
+    const parsed = evalSchema.safeParse(parseYaml(readFileSync(file, 'utf8')));
+    if (!parsed.success) {
+      throw new Error(
+        `agent/skills/${skill}/eval.yaml: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
+    }
+    // An eval runs the skill's own commands: each command verb must appear in SKILL.md.
+    const text = readFileSync(join(dir, skill, 'SKILL.md'), 'utf8');
+    for (const step of parsed.data.steps) {
+      if (!('run' in step)) continue;
+      const verb = step.run.split(' ').slice(0, 3).join(' ');
+      if (!text.includes(verb)) {
+        throw new Error(
+          `agent/skills/${skill}/eval.yaml runs \`${step.run}\`, which SKILL.md never mentions`,
+        );
+      }
+    }
+    evals.push({ skill, ...parsed.data });
+  }
+  return evals;
+}
+
+/** What is not copied: dependencies, build output, virtualenv, VCS data. */
+const NOT_COPIED = new Set([
+  'node_modules',
+  'target',
+  'dist',
+  '.venv',
+  'cdk.out',
+  '.git',
+  '.tools',
+  '.ferrule',
+]);
+const LINKED = ['node_modules', '.venv', '.tools'] as const;
+
+/**
+ * Cargo settings of the eval copy. The copy shares the runner's target folder so registry
+ * dependencies are never rebuilt, but its workspace crates must not share artifacts with the
+ * repository's: Cargo names them by their path relative to the workspace (the same in both)
+ * and crates bake absolute paths in at compile time (`env!("CARGO_MANIFEST_DIR")` in
+ * ferrule-testkit). A different debug-info level for workspace crates only gives them their
+ * own artifacts; dependencies keep theirs (`package."*"` overrides the base profile).
+ */
+const EVAL_CARGO_CONFIG = `# Written by the skill evals (cli/src/agent/evals.ts): workspace crates get their own artifacts.
+[profile.dev]
+debug = "limited"
+
+[profile.release]
+debug = "line-tables-only"
+
+[profile.release.package."*"]
+debug = false
+`;
+
+function filesOf(root: string, dir = ''): string[] {
+  const found: string[] = [];
+  for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
+    if (NOT_COPIED.has(entry.name)) continue;
+    const rel = dir ? join(dir, entry.name) : entry.name;
+    if (entry.isDirectory()) found.push(...filesOf(root, rel));
+    else if (entry.isFile()) found.push(rel);
+  }
+  return found;
+}
+
+function copyPath(root: string): string {
+  return join(tmpdir(), `ferrule-skill-eval-${createHash('sha256').update(root).digest('hex').slice(0, 12)}`);
+}
+
+/**
+ * One eval at a time per repository: the copy is shared. The lock holds the owner's pid, so a
+ * lock left by a process that no longer runs is taken over.
+ */
+function lockCopy(root: string): () => void {
+  const lock = `${copyPath(root)}.lock`;
+  try {
+    writeFileSync(lock, String(process.pid), { flag: 'wx' });
+  } catch {
+    const owner = Number(readFileSync(lock, 'utf8'));
+    let alive = false;
+    try {
+      process.kill(owner, 0);
+      alive = owner !== process.pid;
+    } catch {
+      alive = false;
+    }
+    if (alive) {
+      throw new Error(`another skill eval (pid ${owner}) is using ${copyPath(root)}; wait for it to finish`);
+    }
+    writeFileSync(lock, String(process.pid));
+  }
+  return () => rmSync(lock, { force: true });
+}
+
+/** Removes folders left empty (a crate an earlier eval created would break the workspace glob). */
+function pruneEmptyFolders(dir: string): boolean {
+  let empty = true;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isDirectory() && !NOT_COPIED.has(entry.name)) {
+      if (pruneEmptyFolders(join(dir, entry.name))) rmSync(join(dir, entry.name), { recursive: true });
+      else empty = false;
+    } else {
+      empty = false;
+    }
+  }
+  return empty;
+}
+
+/**
+ * The eval copy of the repository: one fixed folder per repository (so paths compiled into
+ * its crates stay valid between runs), brought back to this repository's content before each
+ * run. Unchanged files keep their timestamps, so Cargo rebuilds only what differs; a file that
+ * differs (an earlier eval's edit, or a change here) gets the current time, so the crate that
+ * holds it is rebuilt. node_modules, .venv and .tools are symlinks.
+ */
+export function prepareCopy(root: string = projectRoot): string {
+  const copy = join(
+    tmpdir(),
+    `ferrule-skill-eval-${createHash('sha256').update(root).digest('hex').slice(0, 12)}`,
+  );
+  mkdirSync(copy, { recursive: true });
+  const wanted = new Set(filesOf(root));
+  const now = new Date();
+  for (const rel of wanted) {
+    const source = join(root, rel);
+    const target = join(copy, rel);
+    const content = readFileSync(source);
+    if (existsSync(target) && readFileSync(target).equals(content)) continue;
+    const existed = existsSync(target);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, content);
+    const { atime, mtime } = statSync(source);
+    if (existed) utimesSync(target, now, now);
+    else utimesSync(target, atime, mtime);
+  }
+  for (const rel of filesOf(copy)) {
+    if (!wanted.has(rel) && rel !== join('.cargo', 'config.toml')) rmSync(join(copy, rel));
+  }
+  pruneEmptyFolders(copy);
+  mkdirSync(join(copy, '.cargo'), { recursive: true });
+  writeFileSync(join(copy, '.cargo/config.toml'), EVAL_CARGO_CONFIG);
+  for (const linked of LINKED) {
+    if (existsSync(join(root, linked)) && !existsSync(join(copy, linked))) {
+      symlinkSync(join(root, linked), join(copy, linked));
+    }
+  }
+  // Build output of an earlier run would make the copy look built.
+  for (const output of ['dist', 'cdk.out']) rmSync(join(copy, output), { recursive: true, force: true });
+  return copy;
+}
+
+interface RunOutput {
+  readonly code: number;
+  readonly output: string;
+}
+
+function runIn(copy: string, command: string, env: NodeJS.ProcessEnv): Promise<RunOutput> {
+  // No shell: commands are plain words, and `npx ferrule` is the copy's own CLI.
+  const words = command.split(/\s+/);
+  const [cmd, args] =
+    words[0] === 'npx' && words[1] === 'ferrule'
+      ? [process.execPath, [join(copy, 'cli/bin/ferrule.mjs'), ...words.slice(2)]]
+      : [words[0] ?? 'cargo', words.slice(1)];
+  return new Promise((resolve) => {
+    let output = '';
+    const child = spawn(cmd, args, { cwd: copy, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const keep = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-1_000_000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.on('error', (error) => resolve({ code: 127, output: `${cmd}: ${error.message}` }));
+    child.on('exit', (code) => resolve({ code: code ?? 1, output }));
+  });
+}
+
+function tail(text: string, lines = 40): string {
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+/**
+ * Runs the scripted steps of `skills` one after another in the eval copy of the repository
+ * (prepareCopy), then `npx ferrule verify` once. The Cargo target folder is the runner's
+ * (CARGO_TARGET_DIR, else backend/target of this repository). Runs must not overlap.
+ */
+export async function runSkillEvals(
+  skills: readonly string[],
+  options: {
+    readonly root?: string;
+    readonly onLog?: (line: string) => void;
+    /** Base environment of every command (the test runner passes moto's). @default process.env */
+    readonly env?: NodeJS.ProcessEnv;
+  } = {},
+): Promise<EvalResult> {
+  const root = options.root ?? projectRoot;
+  const started = performance.now();
+  const all = loadEvals(root);
+  const selected = skills.map((name) => {
+    const found = all.find((candidate) => candidate.skill === name);
+    if (!found) {
+      throw new Error(
+        `no scripted run for skill \`${name}\`; skills with one: ${all.map((e) => e.skill).join(', ')}`,
+      );
+    }
+    return found;
+  });
+  const log: string[] = [];
+  const note = (line: string) => {
+    log.push(line);
+    options.onLog?.(line);
+  };
+  const release = lockCopy(root);
+  let copy: string;
+  try {
+    copy = prepareCopy(root);
+  } catch (error) {
+    release();
+    throw error;
+  }
+  const base = options.env ?? process.env;
+  const env: NodeJS.ProcessEnv = {
+    ...base,
+    FERRULE_ROOT: copy,
+    CARGO_TARGET_DIR: base.CARGO_TARGET_DIR ?? join(root, 'backend/target'),
+    CARGO_TERM_COLOR: 'never',
+    FORCE_COLOR: '0',
+  };
+  const finish = (result: Omit<EvalResult, 'skills' | 'log' | 'durationMs'>): EvalResult => {
+    release();
+    return { skills, log, durationMs: Math.round(performance.now() - started), ...result };
+  };
+  try {
+    for (const evaluation of selected) {
+      for (const [index, step] of evaluation.steps.entries()) {
+        const label = `${evaluation.skill} step ${index + 1}`;
+        if ('write' in step) {
+          const target = join(copy, step.write);
+          mkdirSync(dirname(target), { recursive: true });
+          writeFileSync(target, step.content);
+          note(`${label}: wrote ${step.write}`);
+        } else if ('replace' in step) {
+          const target = join(copy, step.replace);
+          const text = existsSync(target) ? readFileSync(target, 'utf8') : '';
+          const count = text.split(step.find).length - 1;
+          if (count !== 1) {
+            return finish({
+              ok: false,
+              error: `${label}: expected the text to replace exactly once in ${step.replace}, found it ${count} times (the file changed; update agent/skills/${evaluation.skill}/eval.yaml)`,
+            });
+          }
+          writeFileSync(
+            target,
+            text.replace(step.find, () => step.with),
+          );
+          note(`${label}: edited ${step.replace}`);
+        } else {
+          const result = await runIn(copy, step.run, env);
+          if (result.code !== 0 || (step.expect && !result.output.includes(step.expect))) {
+            return finish({
+              ok: false,
+              error: `${label}: \`${step.run}\` ${result.code !== 0 ? `exited ${result.code}` : `did not print \`${step.expect}\``}:\n${tail(result.output)}`,
+            });
+          }
+          note(`${label}: ${step.run} ok`);
+        }
+      }
+    }
+    const verify = await runIn(copy, 'npx ferrule verify --json', env);
+    let report: VerifyReport | undefined;
+    try {
+      report = JSON.parse(verify.output.slice(verify.output.indexOf('{\n'))) as VerifyReport;
+    } catch {
+      return finish({ ok: false, error: `npx ferrule verify printed no report:\n${tail(verify.output)}` });
+    }
+    note(`npx ferrule verify: ${report.ok ? 'passed' : 'failed'}`);
+    if (!report.ok) {
+      const first = report.firstFailure;
+      return finish({
+        ok: false,
+        verify: report,
+        error: `npx ferrule verify failed at ${first?.title}:\n${summarize(report)}\n${tail(first?.output ?? '', 30)}`,
+      });
+    }
+    return finish({ ok: true, verify: report });
+  } catch (error) {
+    return finish({ ok: false, error: (error as Error).message });
+  }
+}

@@ -1,0 +1,352 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { buildFunctions } from '../build.ts';
+import { type CheckReport, runCheck } from '../check.ts';
+import { CliError } from '../errors.ts';
+import { defaultPlatform, paths, projectRoot, toolEnvironment } from '../project.ts';
+import { checkProjections, describeCheck } from './sync.ts';
+
+export type StepStatus = 'pass' | 'fail' | 'skip';
+
+export interface VerifyStep {
+  /** Stable id: rustfmt, clippy, cargo-test, tsc, biome, agent-check, build, check. */
+  readonly id: string;
+  readonly title: string;
+  readonly status: StepStatus;
+  readonly durationMs: number;
+  /** For a failure: the first problem found, one or a few lines. For a skip: why. */
+  readonly detail?: string;
+  /** For a failure: what to do about it. */
+  readonly fix?: string;
+  /** For a failure: the end of the tool's output. */
+  readonly output?: string;
+  /** For a failed check: every finding, per function, with its fix. */
+  readonly findings?: readonly VerifyFinding[];
+}
+
+export interface VerifyReport {
+  readonly ok: boolean;
+  readonly quick: boolean;
+  readonly steps: readonly VerifyStep[];
+  /** The first failed step, which is the first thing to fix. */
+  readonly firstFailure?: VerifyStep;
+}
+
+export interface VerifyOptions {
+  /** Skip the build and the synth (for the stop hook). @default false */
+  readonly quick?: boolean;
+  /** Called when a step starts and ends (progress on stderr). */
+  readonly onStep?: (event: {
+    readonly id: string;
+    readonly title: string;
+    readonly done?: VerifyStep;
+  }) => void;
+}
+
+export interface VerifyFinding {
+  readonly function: string;
+  readonly rule: string;
+  readonly level: string;
+  readonly message: string;
+  readonly fix: string;
+}
+
+interface Outcome {
+  readonly ok: boolean;
+  readonly detail?: string;
+  readonly fix?: string;
+  readonly output?: string;
+  readonly findings?: readonly VerifyFinding[];
+}
+
+interface StepDefinition {
+  readonly id: string;
+  readonly title: string;
+  readonly slow?: boolean;
+  readonly run: () => Promise<Outcome>;
+}
+
+function run(
+  cmd: string,
+  args: readonly string[],
+  cwd = projectRoot,
+): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    let output = '';
+    const child = spawn(cmd, [...args], {
+      cwd,
+      env: toolEnvironment({ CARGO_TERM_COLOR: 'never', FORCE_COLOR: '0', NO_COLOR: '1' }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const keep = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.length > 4_000_000) output = output.slice(-2_000_000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.on('error', (error) => resolve({ code: 127, output: `${cmd}: ${error.message}` }));
+    child.on('exit', (code) => resolve({ code: code ?? 1, output }));
+  });
+}
+
+function tail(text: string, lines = 60): string {
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+/** The first `error…` diagnostic of rustc/clippy with its location line, or a failed test. */
+export function firstRustProblem(output: string): string | undefined {
+  const lines = output.split('\n');
+  const at = lines.findIndex(
+    (line) => /^error(\[E\d+\])?: /.test(line) && !line.startsWith('error: could not'),
+  );
+  if (at >= 0) {
+    const location = lines.slice(at + 1, at + 4).find((line) => line.trim().startsWith('-->'));
+    return [lines[at], location?.trim()].filter(Boolean).join(' ');
+  }
+  const failed = lines.find((line) => /^test .+ \.\.\. FAILED$/.test(line));
+  if (failed) {
+    const panic = lines.find((line) => line.includes('panicked at'));
+    const next = panic ? lines[lines.indexOf(panic) + 1] : undefined;
+    return [failed, panic?.trim(), next?.trim()].filter(Boolean).join(' | ');
+  }
+  return undefined;
+}
+
+const manifest = ['--manifest-path', paths.manifest];
+
+function steps(quick: boolean): StepDefinition[] {
+  const bin = (name: string) => join(projectRoot, 'node_modules/.bin', name);
+  let builtOk = true;
+  return [
+    {
+      id: 'rustfmt',
+      title: 'cargo fmt --check',
+      run: async () => {
+        const result = await run('cargo', ['fmt', '--all', ...manifest, '--check']);
+        if (result.code === 0) return { ok: true };
+        const file = /^Diff in (.+?) at line/m.exec(result.output)?.[1];
+        return {
+          ok: false,
+          detail: file ? `not formatted: ${file}` : tail(result.output, 5),
+          fix: 'run `cargo fmt --all --manifest-path backend/Cargo.toml`',
+          output: tail(result.output),
+        };
+      },
+    },
+    {
+      id: 'clippy',
+      title: 'cargo clippy -D warnings',
+      run: async () => {
+        const result = await run('cargo', [
+          'clippy',
+          ...manifest,
+          '--workspace',
+          '--all-targets',
+          '--',
+          '-D',
+          'warnings',
+        ]);
+        if (result.code === 0) return { ok: true };
+        return {
+          ok: false,
+          detail: firstRustProblem(result.output) ?? tail(result.output, 5),
+          fix: 'fix the code at that location (never silence the lint with allow)',
+          output: tail(result.output),
+        };
+      },
+    },
+    {
+      id: 'cargo-test',
+      title: 'cargo test',
+      run: async () => {
+        const result = await run('cargo', ['test', ...manifest, '--workspace']);
+        if (result.code === 0) return { ok: true };
+        return {
+          ok: false,
+          detail: firstRustProblem(result.output) ?? tail(result.output, 5),
+          fix: 'run that test alone with `cargo test --manifest-path backend/Cargo.toml -p <crate> <test name>` and fix the code or the expectation',
+          output: tail(result.output),
+        };
+      },
+    },
+    {
+      id: 'tsc',
+      title: 'tsc (strict)',
+      run: async () => {
+        const result = await run(bin('tsc'), ['-p', 'tsconfig.json']);
+        if (result.code === 0) return { ok: true };
+        const first = result.output.split('\n').find((line) => /error TS\d+/.test(line));
+        return {
+          ok: false,
+          detail: first ?? tail(result.output, 5),
+          fix: 'fix the type error at that location',
+          output: tail(result.output),
+        };
+      },
+    },
+    {
+      id: 'biome',
+      title: 'biome ci (lint and format)',
+      run: async () => {
+        const result = await run(bin('biome'), ['ci', '--colors=off', '.']);
+        if (result.code === 0) return { ok: true };
+        // Each diagnostic starts with `<file>[:line:col] <category> ━━━`.
+        const first = result.output
+          .split('\n')
+          .find((line) => /^\S+ \S+.*━━/.test(line) && !line.startsWith('ci '))
+          ?.replace(/\s*━+\s*$/, '');
+        const file = first?.split(' ')[0]?.replace(/:\d+:\d+$/, '');
+        return {
+          ok: false,
+          detail: first ?? tail(result.output, 5),
+          fix: file
+            ? `run \`npx biome check --write ${file}\`, then fix what remains`
+            : 'run `npm run format`',
+          output: tail(result.output),
+        };
+      },
+    },
+    {
+      id: 'agent-check',
+      title: 'agent check (projections up to date)',
+      run: async () => {
+        const result = checkProjections();
+        if (result.ok) return { ok: true };
+        const text = describeCheck(result);
+        return {
+          ok: false,
+          detail: text.split('\n')[0],
+          fix: text.split('\n').at(-1),
+          output: text,
+        };
+      },
+    },
+    {
+      id: 'build',
+      title: 'build (cargo lambda, every function)',
+      slow: true,
+      run: async () => {
+        try {
+          await buildFunctions({ platform: defaultPlatform, progress: 'quiet' });
+          return { ok: true };
+        } catch (error) {
+          builtOk = false;
+          const message = (error as Error).message;
+          return {
+            ok: false,
+            detail: firstRustProblem(message) ?? message.split('\n')[0],
+            fix: 'run `npx ferrule build` to see the whole error',
+            output: tail(message),
+          };
+        }
+      },
+    },
+    {
+      id: 'check',
+      title: 'check: cdk synth + ADR-002, AwsSolutions, Serverless packs + cfn-lint',
+      slow: true,
+      run: async () => {
+        if (!builtOk) return { ok: true, detail: 'skipped: the build failed' };
+        let report: CheckReport;
+        try {
+          // `npx ferrule check`: the findings come back grouped by function, each with its fix.
+          report = await runCheck({ platform: defaultPlatform });
+        } catch (error) {
+          const message = (error as Error).message;
+          const finding = message.split('\n').find((line) => line.includes('ADR002-'));
+          return {
+            ok: false,
+            detail: (finding ?? message.split('\n')[0] ?? message).trim(),
+            fix: 'run `npx ferrule check` to see the whole error',
+            output: tail(message),
+          };
+        }
+        if (report.ok) return { ok: true };
+        const findings = report.groups.flatMap((group) =>
+          group.findings
+            .filter((finding) => finding.level === 'error' || report.strict)
+            .map((finding) => ({
+              function: group.crate ?? group.constructPath,
+              rule: finding.rule,
+              level: finding.level,
+              message: finding.message,
+              fix: finding.fix,
+            })),
+        );
+        const first = findings[0];
+        return {
+          ok: false,
+          detail: first
+            ? `${first.function}: ${first.rule} ${first.message}`
+            : `${report.errors} error(s) in the check`,
+          fix: first?.fix ?? 'run `npx ferrule check`',
+          findings,
+        };
+      },
+    },
+  ].filter((step) => !(quick && step.slow));
+}
+
+/**
+ * The definition of done: every check in order, one report. Never throws for a failing
+ * check; the report says which step failed first and what to do.
+ */
+export async function runVerify(options: VerifyOptions = {}): Promise<VerifyReport> {
+  const quick = options.quick ?? false;
+  const results: VerifyStep[] = [];
+  for (const step of steps(quick)) {
+    options.onStep?.({ id: step.id, title: step.title });
+    const started = performance.now();
+    let outcome: Outcome;
+    try {
+      outcome = await step.run();
+    } catch (error) {
+      outcome = {
+        ok: false,
+        detail: error instanceof CliError ? error.message : String(error),
+        fix: 'see the message',
+      };
+    }
+    const status: StepStatus = outcome.ok
+      ? outcome.detail?.startsWith('skipped')
+        ? 'skip'
+        : 'pass'
+      : 'fail';
+    const done: VerifyStep = {
+      id: step.id,
+      title: step.title,
+      status,
+      durationMs: Math.round(performance.now() - started),
+      ...(outcome.detail ? { detail: outcome.detail } : {}),
+      ...(outcome.fix ? { fix: outcome.fix } : {}),
+      ...(outcome.output && !outcome.ok ? { output: outcome.output } : {}),
+      ...(outcome.findings && outcome.findings.length > 0 ? { findings: outcome.findings } : {}),
+    };
+    results.push(done);
+    options.onStep?.({ id: step.id, title: step.title, done });
+  }
+  const firstFailure = results.find((step) => step.status === 'fail');
+  return { ok: !firstFailure, quick, steps: results, ...(firstFailure ? { firstFailure } : {}) };
+}
+
+/** One line per step, then the first thing to fix. */
+export function summarize(report: VerifyReport): string {
+  const lines = report.steps.map((step) => {
+    const mark = { pass: 'PASS', fail: 'FAIL', skip: 'SKIP' }[step.status];
+    const seconds = (step.durationMs / 1000).toFixed(1);
+    return `${mark} ${step.title} (${seconds} s)${step.status === 'skip' && step.detail ? `: ${step.detail}` : ''}`;
+  });
+  if (report.quick)
+    lines.push('(--quick: build and synth not run; run `npx ferrule verify` before you finish)');
+  if (report.firstFailure) {
+    const failed = report.steps.filter((step) => step.status === 'fail').length;
+    lines.push('');
+    lines.push(`verify failed: ${failed} of ${report.steps.length} steps.`);
+    lines.push(`First thing to fix (${report.firstFailure.title}): ${report.firstFailure.detail ?? ''}`);
+    if (report.firstFailure.fix) lines.push(`Fix: ${report.firstFailure.fix}`);
+  } else {
+    lines.push('', `verify passed: ${report.steps.length} steps.`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,136 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { paths } from '../project.ts';
+import {
+  indexFile,
+  type ScaffoldResult,
+  scaffoldFunction,
+  TRIGGER_INFO,
+  TRIGGERS,
+} from '../scaffold/index.ts';
+
+interface NewFunctionFlags {
+  trigger: string;
+  table: string[];
+  queue: string[];
+  bus: string[];
+  schedule?: string;
+  route?: string;
+  userPool?: string;
+  description?: string;
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function registerNew(program: Command) {
+  const group = program
+    .command('new')
+    .description(
+      'Scaffold a function (crate, tests, fixture, CDK wiring) from the templates in cli/templates/',
+    )
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  npx ferrule new function payments-webhook --trigger http',
+        '  npx ferrule new function --help',
+        '',
+        'Exit codes: 0 written, 1 a follow-up step failed, 2 bad input.',
+      ].join('\n'),
+    );
+
+  group
+    .command('function')
+    .description('Create backend/functions/<name> and its CDK declaration infrastructure/functions/<name>.ts')
+    .argument('<name>', 'crate name, kebab-case (payments-webhook)')
+    .requiredOption('--trigger <trigger>', `one of: ${TRIGGERS.join(', ')}`)
+    .option(
+      '--table <name>',
+      'a DynamoDB table it uses, read-write (dynamodb-stream: the first is the streamed table)',
+      collect,
+      [],
+    )
+    .option(
+      '--queue <name>',
+      'an SQS queue it sends to (sqs, sqs-fifo: the first is the consumed queue)',
+      collect,
+      [],
+    )
+    .option(
+      '--bus <name>',
+      'an EventBridge bus it publishes to (eventbridge: the first is the bus its rule listens on)',
+      collect,
+      [],
+    )
+    .option('--schedule <expression>', 'schedule: rate(...) or cron(...) (default: rate(1 hour))')
+    .option('--route <route>', 'http: "<METHOD> <path>" (default: "GET /<name>")')
+    .option(
+      '--user-pool <name>',
+      'cognito-*: the user pool (default: users); http: a JWT authorizer on that pool',
+    )
+    .option('--description <text>', 'one line for Cargo.toml, the README and the Lambda description')
+    .option('--dry-run', 'print the files it would write, and write nothing')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Triggers:',
+        ...TRIGGERS.map((t) => `  ${t.padEnd(26)} ${TRIGGER_INFO[t].summary}`),
+        '',
+        'Examples:',
+        '  npx ferrule new function payments-webhook --trigger http --route "POST /payments/webhook"',
+        '  npx ferrule new function payments-worker --trigger sqs --queue payments --table payments',
+        '  npx ferrule new function payments-stream --trigger dynamodb-stream --table payments --bus payments',
+        '  npx ferrule new function nightly-report --trigger schedule --schedule "cron(0 3 * * ? *)" --dry-run',
+        '',
+        'Existing files are never overwritten. Exit codes: 0 written, 1 a follow-up step failed, 2 bad input.',
+      ].join('\n'),
+    )
+    .action(async (name: string, flags: NewFunctionFlags) => {
+      const result = await scaffoldFunction({
+        name,
+        trigger: flags.trigger,
+        tables: flags.table,
+        queues: flags.queue,
+        buses: flags.bus,
+        schedule: flags.schedule,
+        route: flags.route,
+        userPool: flags.userPool,
+        description: flags.description,
+        dryRun: flags.dryRun ?? false,
+      });
+      process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : describe(result));
+    });
+
+  group
+    .command('index')
+    .description('Write infrastructure/functions/index.ts again from the declaration files of that folder')
+    .addHelpText(
+      'after',
+      '\nRun it after deleting a function and its declaration file.\n\nExample:\n  npx ferrule new index',
+    )
+    .action(() => {
+      const dir = join(paths.infrastructure, 'functions');
+      writeFileSync(join(dir, 'index.ts'), indexFile(dir));
+      process.stdout.write('wrote infrastructure/functions/index.ts\n');
+    });
+}
+
+function describe(result: ScaffoldResult): string {
+  const lines = [
+    result.dryRun
+      ? `would create ${result.name} (${result.trigger}); nothing written (--dry-run):`
+      : `created ${result.name} (${result.trigger}):`,
+    ...result.files.map(
+      (file) => `  ${file.action === 'create' ? 'create    ' : 'regenerate'}  ${file.path}`,
+    ),
+  ];
+  if (result.steps.length > 0) lines.push('then ran:', ...result.steps.map((step) => `  ${step}`));
+  lines.push('next:', ...result.next.map((command) => `  ${command}`));
+  return `${lines.join('\n')}\n`;
+}

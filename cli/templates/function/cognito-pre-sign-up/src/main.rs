@@ -1,0 +1,10 @@
+//! Entry point: initialise once, then hand the handler to the runtime loop.
+
+use lambda_runtime::{run, service_fn, Error};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    // Lambda's JSON log format, AWS_LAMBDA_LOG_FORMAT / AWS_LAMBDA_LOG_LEVEL, RUST_LOG.
+    ferrule_logger::init()?;
+    run(service_fn({{crate_ident}}::handler)).await
+}

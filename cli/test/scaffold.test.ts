@@ -1,0 +1,194 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { projectRoot } from '../src/project.ts';
+import {
+  functionNameProblem,
+  indexFile,
+  literal,
+  render,
+  scaffoldFunction,
+  TRIGGERS,
+} from '../src/scaffold/index.ts';
+
+const bin = join(projectRoot, 'cli/bin/ferrule.mjs');
+
+function ferrule(...args: string[]) {
+  const result = spawnSync(process.execPath, [bin, ...args], {
+    cwd: projectRoot,
+    encoding: 'utf8',
+    input: '',
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** A project with the fixtures and one existing function, to scaffold into without touching this one. */
+const roots: string[] = [];
+afterAll(() => {
+  for (const root of roots) rmSync(root, { recursive: true, force: true });
+});
+
+function fakeProject(): string {
+  const root = mkdtempSync(join(tmpdir(), 'ferrule-scaffold-unit-'));
+  roots.push(root);
+  cpSync(join(projectRoot, 'backend/events'), join(root, 'backend/events'), { recursive: true });
+  mkdirSync(join(root, 'backend/functions/existing-fn'), { recursive: true });
+  writeFileSync(join(root, 'backend/functions/existing-fn/Cargo.toml'), '[package]\nname = "existing-fn"\n');
+  mkdirSync(join(root, 'infrastructure/functions'), { recursive: true });
+  return root;
+}
+
+describe('function names', () => {
+  const root = fakeProject();
+
+  it.each(['payments-webhook', 'a', 'worker2', 'v2-api'])('accepts %s', (name) => {
+    expect(functionNameProblem(name, root)).toBeUndefined();
+  });
+
+  it.each([
+    ['PaymentsWebhook', /kebab-case/],
+    ['payments_webhook', /kebab-case/],
+    ['-payments', /kebab-case/],
+    ['payments--webhook', /kebab-case/],
+    ['2fa', /kebab-case/],
+    [`a${'-b'.repeat(25)}`, /at most 40 characters/],
+    ['match', /Rust keyword/],
+    ['async', /Rust keyword/],
+    ['std', /reserved/],
+    ['build', /reserved/],
+    ['existing-fn', /already exists in the Cargo workspace/],
+  ])('refuses %s, saying what is allowed', (name, message) => {
+    expect(functionNameProblem(name, root)).toMatch(message);
+  });
+
+  it('refuses the names of crates elsewhere in this workspace', () => {
+    expect(functionNameProblem('hello-http', projectRoot)).toMatch(/already exists/);
+    expect(functionNameProblem('ferrule-http', projectRoot)).toMatch(/already exists/);
+  });
+});
+
+describe('scaffoldFunction', () => {
+  it.each(TRIGGERS)(
+    'plans the crate, its declaration and the index for %s, writing nothing on a dry run',
+    async (trigger) => {
+      const root = fakeProject();
+      const result = await scaffoldFunction({ name: 'new-fn', trigger, dryRun: true, root });
+      const paths = result.files.map((file) => file.path);
+      expect(paths).toEqual(
+        expect.arrayContaining([
+          'backend/functions/new-fn/Cargo.toml',
+          'backend/functions/new-fn/src/main.rs',
+          'backend/functions/new-fn/src/lib.rs',
+          'backend/functions/new-fn/README.md',
+          'infrastructure/functions/new-fn.ts',
+          'infrastructure/functions/index.ts',
+        ]),
+      );
+      expect(result.files.find((f) => f.path.endsWith('index.ts'))?.action).toBe('regenerate');
+      expect(result.files.every((f) => f.bytes > 0)).toBe(true);
+      expect(result).toMatchObject({ name: 'new-fn', trigger, dryRun: true, steps: [] });
+      for (const path of paths) expect(existsSync(join(root, path))).toBe(false);
+    },
+  );
+
+  it('refuses to overwrite an existing file, naming it', async () => {
+    const root = fakeProject();
+    writeFileSync(join(root, 'infrastructure/functions/new-fn.ts'), '// mine\n');
+    await expect(scaffoldFunction({ name: 'new-fn', trigger: 'sqs', root })).rejects.toThrow(
+      /refusing to overwrite infrastructure\/functions\/new-fn\.ts/,
+    );
+  });
+
+  it('refuses bad options with what is allowed', async () => {
+    const root = fakeProject();
+    const plan = (extra: object) =>
+      scaffoldFunction({ name: 'x', trigger: 'http', dryRun: true, root, ...extra });
+    await expect(plan({ trigger: 'kafka' })).rejects.toThrow(
+      /unknown trigger `kafka`; use one of: http, sqs/,
+    );
+    await expect(plan({ route: 'FETCH /x' })).rejects.toThrow(/--route `FETCH \/x` is not "<METHOD> <path>"/);
+    await expect(plan({ tables: ['Orders'] })).rejects.toThrow(
+      /--table `Orders` is not a valid resource name/,
+    );
+    await expect(plan({ schedule: 'rate(1 hour)' })).rejects.toThrow(
+      /--schedule applies to --trigger schedule only/,
+    );
+    await expect(plan({ trigger: 'schedule', schedule: 'every day' })).rejects.toThrow(
+      /not an EventBridge schedule/,
+    );
+    await expect(plan({ queues: ['a', 'a'] })).rejects.toThrow(/--queue `a` is given twice/);
+  });
+});
+
+describe('templates and generated TypeScript', () => {
+  it('fails on a placeholder without a value instead of writing it', () => {
+    expect(render('{{name}}!', { name: 'x' }, 't')).toBe('x!');
+    expect(() => render('{{name}} {{nope}}', { name: 'x' }, 'http/lib.rs')).toThrow(
+      /template http\/lib.rs uses \{\{nope\}\}/,
+    );
+  });
+
+  it('writes literals TypeScript reads back', () => {
+    expect(literal({ crate: "it's", 'detail-type': ['A'], n: 5 })).toBe(
+      `{ crate: 'it\\'s', 'detail-type': ['A'], n: 5 }`,
+    );
+  });
+
+  it('lists every declaration file in the index, in name order', () => {
+    const root = fakeProject();
+    const dir = join(root, 'infrastructure/functions');
+    writeFileSync(join(dir, 'zeta-fn.ts'), '');
+    const index = indexFile(dir, ['alpha-fn']);
+    expect(index).toMatch(/^\/\/ Generated by `ferrule new function`/);
+    expect(index).toContain("import { declaration as alphaFn } from './alpha-fn.ts';");
+    expect(index).toContain('export const functions: readonly FunctionDeclaration[] = [alphaFn, zetaFn];');
+  });
+});
+
+describe('ferrule new function (CLI)', () => {
+  it('--dry-run --json prints the planned files and writes nothing', () => {
+    const result = ferrule('new', 'function', 'payments-webhook', '--trigger', 'http', '--dry-run', '--json');
+    expect(result.code).toBe(0);
+    const json = JSON.parse(result.stdout) as Record<string, unknown>;
+    expect(Object.keys(json).sort()).toEqual(['dryRun', 'files', 'name', 'next', 'steps', 'trigger']);
+    expect(json).toMatchObject({ name: 'payments-webhook', trigger: 'http', dryRun: true, steps: [] });
+    expect(json.files).toContainEqual({
+      path: 'backend/events/apigw-http/payments-webhook.json',
+      action: 'create',
+      bytes: expect.any(Number),
+    });
+    expect(existsSync(join(projectRoot, 'backend/functions/payments-webhook'))).toBe(false);
+  });
+
+  it('--dry-run prints the files as text', () => {
+    const result = ferrule(
+      'new',
+      'function',
+      'payments-worker',
+      '--trigger',
+      'sqs',
+      '--queue',
+      'payments',
+      '--dry-run',
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/would create payments-worker \(sqs\); nothing written/);
+    expect(result.stdout).toMatch(/create\s+infrastructure\/functions\/payments-worker\.ts/);
+  });
+
+  it('a bad name is a one-line usage error (exit 2)', () => {
+    const result = ferrule('new', 'function', 'Payments', '--trigger', 'http');
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/`Payments` is not a valid function name; use kebab-case/);
+  });
+
+  it('--help lists the triggers and examples', () => {
+    const result = ferrule('new', 'function', '--help');
+    expect(result.code).toBe(0);
+    for (const trigger of TRIGGERS) expect(result.stdout).toContain(trigger);
+    expect(result.stdout).toMatch(/Examples:/);
+  });
+});

@@ -1,0 +1,296 @@
+// The scaffold test: `ferrule new function` for several triggers into ONE temporary copy of
+// the repository, then what `npm test` would check there: rustfmt, clippy --locked, the new
+// crates' tests, a release build, each artifact invoked with its fixture under the emulator,
+// tsc and Biome on the generated TypeScript, cdk synth + cfn-lint, and the rule packs
+// (AwsSolutions, Serverless, ADR-002) on the generated stack. The copy shares node_modules,
+// .venv and the Cargo target folder with this checkout, so nothing is downloaded or rebuilt
+// that is already built.
+import { spawn } from 'node:child_process';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { defaultPlatform, paths, platformName, projectRoot, toolEnvironment } from '@ferrule/cli';
+import { LocalFunction } from '@ferrule/emulator';
+import { type CheckOutcome, firstMismatch } from './smoke.ts';
+
+export interface ScaffoldCase {
+  readonly name: string;
+  readonly args: readonly string[];
+}
+
+/** Every trigger once; the first two (http, sqs) also run in `npm test`. */
+export const SCAFFOLD_CASES: readonly ScaffoldCase[] = [
+  { name: 'payments-webhook', args: ['--trigger', 'http', '--route', 'POST /payments/webhook'] },
+  { name: 'payments-worker', args: ['--trigger', 'sqs', '--queue', 'payments', '--table', 'payments'] },
+  {
+    name: 'payments-stream',
+    args: ['--trigger', 'dynamodb-stream', '--table', 'payments', '--bus', 'payments'],
+  },
+  { name: 'ledger-writer', args: ['--trigger', 'sqs-fifo', '--queue', 'ledger'] },
+  { name: 'payment-events', args: ['--trigger', 'eventbridge', '--bus', 'payments'] },
+  { name: 'nightly-report', args: ['--trigger', 'schedule', '--schedule', 'cron(0 3 * * ? *)'] },
+  { name: 'sign-up-check', args: ['--trigger', 'cognito-pre-sign-up'] },
+  { name: 'welcome-user', args: ['--trigger', 'cognito-post-confirmation'] },
+];
+
+interface Run {
+  readonly code: number;
+  readonly output: string;
+}
+
+function run(cmd: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): Promise<Run> {
+  return new Promise((resolve) => {
+    let output = '';
+    const child = spawn(cmd, [...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const keep = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-400_000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.on('error', (error) => resolve({ code: 127, output: `${cmd}: ${error.message}` }));
+    child.on('exit', (code) => resolve({ code: code ?? 1, output }));
+  });
+}
+
+const SKIPPED = new Set(['node_modules', 'target', 'dist', '.venv', 'cdk.out', '.git', '.tools']);
+
+/** A copy of the repository without build outputs; dependencies are linked, not copied. */
+export function copyRepository(): string {
+  const copy = mkdtempSync(join(tmpdir(), 'ferrule-scaffold-'));
+  cpSync(projectRoot, copy, {
+    recursive: true,
+    filter: (source) => {
+      const rel = relative(projectRoot, source);
+      return !rel.split('/').some((part) => SKIPPED.has(part));
+    },
+  });
+  for (const dir of ['.venv', '.tools']) {
+    if (existsSync(join(projectRoot, dir))) symlinkSync(join(projectRoot, dir), join(copy, dir));
+  }
+  // Every package but the workspace's own, which must resolve to the copy's sources.
+  const modules = join(copy, 'node_modules');
+  mkdirSync(join(modules, '@ferrule'), { recursive: true });
+  for (const entry of readdirSync(join(projectRoot, 'node_modules'))) {
+    if (entry === '@ferrule') continue;
+    symlinkSync(join(projectRoot, 'node_modules', entry), join(modules, entry));
+  }
+  for (const pkg of ['cli', 'emulator', 'infrastructure']) {
+    symlinkSync(join('..', '..', pkg), join(modules, '@ferrule', pkg));
+  }
+  return copy;
+}
+
+interface FerruleMetadata {
+  packages: {
+    name: string;
+    metadata: { ferrule?: { events?: { event: string; expect?: Record<string, unknown> }[] } } | null;
+  }[];
+}
+
+/**
+ * Scaffolds `cases` into one copy of the repository and checks the result as `npm test` would.
+ * `env` is the test runner's environment (moto endpoint, CARGO_TARGET_DIR).
+ */
+export async function runScaffold(
+  cases: readonly ScaffoldCase[],
+  log: (line: string) => void,
+  env: NodeJS.ProcessEnv = toolEnvironment(),
+): Promise<CheckOutcome[]> {
+  const results: CheckOutcome[] = [];
+  const check = (name: string, result: Run): boolean => {
+    const ok = result.code === 0;
+    results.push({ name, ok, detail: ok ? undefined : result.output.slice(-6000) });
+    return ok;
+  };
+  const copy = copyRepository();
+  log(`copied the repository to ${copy}`);
+  // Registry crates and dependencies come from the same target folder as this checkout's builds.
+  const copyEnv: NodeJS.ProcessEnv = {
+    ...env,
+    FERRULE_ROOT: copy,
+    CARGO_TARGET_DIR: env.CARGO_TARGET_DIR ?? join(paths.backend, 'target'),
+  };
+  const ferrule = (...args: string[]) =>
+    run(process.execPath, ['cli/bin/ferrule.mjs', ...args], copy, copyEnv);
+  const manifest = join(copy, 'backend/Cargo.toml');
+  const names = cases.map((c) => c.name);
+  const packages = names.flatMap((name) => ['-p', name]);
+  try {
+    for (const scaffold of cases) {
+      check(
+        `ferrule new function ${scaffold.name} ${scaffold.args.join(' ')}`,
+        await ferrule('new', 'function', scaffold.name, ...scaffold.args),
+      );
+    }
+    log('scaffolded; checking with cargo');
+    // Only what the scaffolder wrote: the rest of the tree is checked by npm test's own suites.
+    check(
+      'cargo fmt --check (new crates)',
+      await run('cargo', ['fmt', '--manifest-path', manifest, ...packages, '--check'], copy, copyEnv),
+    );
+    check(
+      'cargo clippy --locked -D warnings (new crates)',
+      await run(
+        'cargo',
+        [
+          'clippy',
+          '--manifest-path',
+          manifest,
+          '--locked',
+          ...packages,
+          '--all-targets',
+          '--',
+          '-D',
+          'warnings',
+        ],
+        copy,
+        copyEnv,
+      ),
+    );
+    check(
+      'cargo test --locked (new crates)',
+      await run('cargo', ['test', '--manifest-path', manifest, '--locked', ...packages], copy, copyEnv),
+    );
+    check(
+      'tsc -p tsconfig.json',
+      await run(join(copy, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], copy, copyEnv),
+    );
+    const generated = [
+      'infrastructure/functions',
+      ...names.map((name) => `backend/functions/${name}`),
+      ...names
+        .map((name) => `backend/events/apigw-http/${name}.json`)
+        .filter((file) => existsSync(join(copy, file))),
+    ];
+    check(
+      'biome ci (generated files)',
+      await run(join(copy, 'node_modules/.bin/biome'), ['ci', ...generated], copy, copyEnv),
+    );
+
+    log('building the new functions (release, cargo lambda)');
+    const platform = platformName(defaultPlatform);
+    if (check(`ferrule build ${names.join(' ')}`, await ferrule('build', ...names, '--json'))) {
+      results.push(...(await invokeEach(copy, copyEnv, names, platform)));
+    }
+
+    // The other stacks of the app need their artifacts too: reuse this checkout's, else build them.
+    const ownDist = join(paths.dist, platform);
+    const copyDist = join(copy, 'dist/lambda', platform);
+    const missing = existsSync(ownDist)
+      ? readdirSync(join(copy, 'backend/functions')).filter((fn) => !existsSync(join(copyDist, fn)))
+      : ['(all)'];
+    for (const fn of missing) {
+      if (existsSync(join(ownDist, fn))) cpSync(join(ownDist, fn), join(copyDist, fn), { recursive: true });
+    }
+    if (
+      readdirSync(join(copy, 'backend/functions')).some(
+        (fn) => !existsSync(join(copyDist, fn, 'bootstrap.zip')),
+      )
+    ) {
+      check('ferrule build (the other functions, for synth)', await ferrule('build'));
+    }
+    log('synthesizing the app with the new stack');
+    if (check('cdk synth (ADR-002 rule pack)', await ferrule('synth'))) {
+      const templates = readdirSync(join(copy, 'cdk.out'))
+        .filter((file) => file.endsWith('.template.json'))
+        .map((file) => join(copy, 'cdk.out', file));
+      const functionsTemplate = templates.some((t) => /FerruleFunctions-/.test(t));
+      results.push({ name: 'the FerruleFunctions stack is synthesized', ok: functionsTemplate });
+      const lint = await run(
+        join(paths.venvBin, 'cfn-lint'),
+        ['--append-rules', 'cfn_lint_serverless.rules', '--ignore-checks', 'WS1004', '--', ...templates],
+        copy,
+        copyEnv,
+      );
+      // cfn-lint exits 0 when clean and 4/8 for warnings/informational only; 2 means errors.
+      check('cfn-lint with serverless rules', {
+        ...lint,
+        code: (lint.code & 2) !== 0 || lint.code === 1 ? 1 : 0,
+      });
+    }
+    check(
+      'rule packs (AwsSolutions, Serverless, ADR-002) on the declarations',
+      await run(
+        join(copy, 'node_modules/.bin/vitest'),
+        ['run', 'infrastructure/test/functions-stack.test.ts'],
+        copy,
+        copyEnv,
+      ),
+    );
+  } finally {
+    if (process.env.FERRULE_KEEP_SCAFFOLD !== 'true') rmSync(copy, { recursive: true, force: true });
+    else log(`kept ${copy} (FERRULE_KEEP_SCAFFOLD=true)`);
+  }
+  return results;
+}
+
+/** Each new artifact under the emulator with the fixtures its Cargo.toml declares. */
+async function invokeEach(
+  copy: string,
+  env: NodeJS.ProcessEnv,
+  names: readonly string[],
+  platform: string,
+): Promise<CheckOutcome[]> {
+  const metadata = await run(
+    'cargo',
+    [
+      'metadata',
+      '--no-deps',
+      '--offline',
+      '--format-version',
+      '1',
+      '--manifest-path',
+      join(copy, 'backend/Cargo.toml'),
+    ],
+    copy,
+    env,
+  );
+  if (metadata.code !== 0) return [{ name: 'cargo metadata', ok: false, detail: metadata.output }];
+  const packages = (JSON.parse(metadata.output) as FerruleMetadata).packages;
+  const passthrough = Object.fromEntries(
+    Object.entries(env).filter(
+      (entry): entry is [string, string] => entry[0].startsWith('AWS_') && typeof entry[1] === 'string',
+    ),
+  );
+  const results: CheckOutcome[] = [];
+  for (const name of names) {
+    const events = packages.find((pkg) => pkg.name === name)?.metadata?.ferrule?.events ?? [];
+    if (events.length === 0) results.push({ name: `${name}: declares fixtures`, ok: false });
+    const local = new LocalFunction({
+      name,
+      artifact: join(copy, 'dist/lambda', platform, name, 'bootstrap.zip'),
+      timeoutSeconds: 10,
+      passthroughEnvironment: passthrough,
+    });
+    try {
+      for (const { event, expect } of events) {
+        const label = `${name} (${platform}) with ${event}`;
+        const report = await local.invoke(
+          readFileSync(join(copy, 'backend/events', `${event}.json`), 'utf8'),
+        );
+        if (report.outcome.kind === 'error') {
+          results.push({
+            name: label,
+            ok: false,
+            detail: `${report.outcome.errorType}: ${report.outcome.errorMessage}`,
+          });
+          continue;
+        }
+        const mismatch = expect ? firstMismatch(report.outcome.json, expect, '') : undefined;
+        results.push({ name: label, ok: mismatch === undefined, detail: mismatch });
+      }
+    } finally {
+      await local.stop();
+    }
+  }
+  return results;
+}
