@@ -1,10 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
-// The end-to-end suites: they need moto (AWS_ENDPOINT_URL) and built artifacts, so
-// `scripts/test.ts` runs them after the smoke suite, not with the unit tests.
+// The suites that need built artifacts (and moto): `scripts/test.ts` runs them after the
+// smoke suite has built dist/lambda, not beside the unit tests, which run while it builds.
 export default defineConfig({
   test: {
-    include: ['scripts/e2e/**/*.e2e.ts'],
+    include: ['scripts/e2e/**/*.e2e.ts', 'cli/test/**/*.e2e.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     fileParallelism: false,

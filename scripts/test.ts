@@ -226,7 +226,7 @@ const suites: Suite[] = [
     },
   },
   {
-    name: 'e2e: one order through the reference service (artifacts under the emulator, moto)',
+    name: 'e2e: one order through the reference service on moto; ferrule check and list on the built app',
     group: 'e2e',
     lane: 'rust',
     run: async (env) => {

@@ -297,6 +297,7 @@ describe('verify report', () => {
       'test tests::greets ... FAILED',
       "thread 'tests::greets' panicked at functions/hello-http/src/lib.rs:170:9:",
       'assertion `left == right` failed',
+      'error: test failed, to rerun pass `-p hello-http --lib`',
     ].join('\n');
     expect(firstRustProblem(test)).toContain('test tests::greets ... FAILED');
     expect(firstRustProblem(test)).toContain('lib.rs:170:9');

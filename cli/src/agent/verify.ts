@@ -98,7 +98,10 @@ function tail(text: string, lines = 60): string {
 export function firstRustProblem(output: string): string | undefined {
   const lines = output.split('\n');
   const at = lines.findIndex(
-    (line) => /^error(\[E\d+\])?: /.test(line) && !line.startsWith('error: could not'),
+    (line) =>
+      /^error(\[E\d+\])?: /.test(line) &&
+      !line.startsWith('error: could not') &&
+      !line.startsWith('error: test failed'),
   );
   if (at >= 0) {
     const location = lines.slice(at + 1, at + 4).find((line) => line.trim().startsWith('-->'));

@@ -112,6 +112,10 @@ mod test_logs {
             .finish();
         let output = {
             let _guard = tracing::subscriber::set_default(subscriber);
+            // Tests run on parallel threads, most without a subscriber: a callsite first seen
+            // there caches "never enabled". Rebuilding the cache with this subscriber live
+            // keeps the capture from missing events now and then.
+            tracing::callsite::rebuild_interest_cache();
             future.await
         };
         let logs = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
