@@ -18,7 +18,15 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { defaultPlatform, paths, platformName, projectRoot, toolEnvironment } from '@ferrule/cli';
+import {
+  CFN_LINT_OPTIONS,
+  cfnLintFoundErrors,
+  defaultPlatform,
+  paths,
+  platformName,
+  projectRoot,
+  toolEnvironment,
+} from '@ferrule/cli';
 import { LocalFunction } from '@ferrule/emulator';
 import { type CheckOutcome, firstMismatch } from './smoke.ts';
 
@@ -207,15 +215,11 @@ export async function runScaffold(
       results.push({ name: 'the FerruleFunctions stack is synthesized', ok: functionsTemplate });
       const lint = await run(
         join(paths.venvBin, 'cfn-lint'),
-        ['--append-rules', 'cfn_lint_serverless.rules', '--ignore-checks', 'WS1004', '--', ...templates],
+        [...CFN_LINT_OPTIONS, '--', ...templates],
         copy,
         copyEnv,
       );
-      // cfn-lint exits 0 when clean and 4/8 for warnings/informational only; 2 means errors.
-      check('cfn-lint with serverless rules', {
-        ...lint,
-        code: (lint.code & 2) !== 0 || lint.code === 1 ? 1 : 0,
-      });
+      check('cfn-lint with serverless rules', { ...lint, code: cfnLintFoundErrors(lint.code) ? 1 : 0 });
     }
     check(
       'rule packs (AwsSolutions, Serverless, ADR-002) on the declarations',

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
   buildFunctions,
+  CFN_LINT_OPTIONS,
+  cfnLintFoundErrors,
   checkBenchResult,
   defaultPlatform,
   paths,
@@ -72,6 +74,22 @@ async function single(
 ): Promise<SuiteResult> {
   const result = await command(cmd, args, env, cwd);
   return result.code === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1, output: result.output };
+}
+
+/** A suite made of named checks (smoke, scaffold): one pass or fail per check, failures listed. */
+async function checksSuite(
+  run: (log: (line: string) => void) => Promise<readonly { name: string; ok: boolean; detail?: string }[]>,
+): Promise<SuiteResult> {
+  const lines: string[] = [];
+  try {
+    const checks = await run((line) => lines.push(line));
+    const failed = checks.filter((c) => !c.ok);
+    for (const check of failed) lines.push(`FAIL ${check.name}\n  ${check.detail ?? ''}`);
+    return { passed: checks.length - failed.length, failed: failed.length, output: lines.join('\n') };
+  } catch (error) {
+    lines.push((error as Error).message);
+    return { passed: 0, failed: 1, output: lines.join('\n') };
+  }
 }
 
 /** Runs vitest with its JSON reporter and counts the tests it ran. */
@@ -137,19 +155,10 @@ const suites: Suite[] = [
     group: 'smoke',
     lane: 'rust',
     run: async (env) => {
-      const lines: string[] = [];
-      try {
-        const motoEnv = Object.fromEntries(
-          Object.entries(env).filter(([key]) => key.startsWith('AWS_') && typeof env[key] === 'string'),
-        ) as Record<string, string>;
-        const checks = await runSmoke((line) => lines.push(line), motoEnv);
-        const failed = checks.filter((c) => !c.ok);
-        for (const check of failed) lines.push(`FAIL ${check.name}\n  ${check.detail ?? ''}`);
-        return { passed: checks.length - failed.length, failed: failed.length, output: lines.join('\n') };
-      } catch (error) {
-        lines.push((error as Error).message);
-        return { passed: 0, failed: 1, output: lines.join('\n') };
-      }
+      const motoEnv = Object.fromEntries(
+        Object.entries(env).filter(([key]) => key.startsWith('AWS_') && typeof env[key] === 'string'),
+      ) as Record<string, string>;
+      return checksSuite((log) => runSmoke(log, motoEnv));
     },
   },
   {
@@ -159,16 +168,12 @@ const suites: Suite[] = [
     run: async (env) => {
       try {
         const templates = await synthesize(defaultPlatform, 'quiet');
-        // The serverless rules (ES/WS) on top of cfn-lint's own. WS1004 is skipped: it only
-        // recognises log groups named /aws/lambda/<name>, not LoggingConfig.LogGroup, which
-        // is how RustFunction gives each function its own log group with retention.
         const lint = await command(
           join(paths.venvBin, 'cfn-lint'),
-          ['--append-rules', 'cfn_lint_serverless.rules', '--ignore-checks', 'WS1004', '--', ...templates],
+          [...CFN_LINT_OPTIONS, '--', ...templates],
           env,
         );
-        // cfn-lint exits 0 when clean and 4/8 for warnings/informational only; 2 means errors.
-        const errors = (lint.code & 2) !== 0 || lint.code === 1;
+        const errors = cfnLintFoundErrors(lint.code);
         return { passed: 1 + (errors ? 0 : 1), failed: errors ? 1 : 0, output: lint.output };
       } catch (error) {
         return { passed: 0, failed: 1, output: (error as Error).message };
@@ -212,17 +217,8 @@ const suites: Suite[] = [
     group: 'scaffold',
     lane: 'rust',
     run: async (env) => {
-      const lines: string[] = [];
-      try {
-        const cases = process.env.FERRULE_SCAFFOLD === 'all' ? SCAFFOLD_CASES : SCAFFOLD_CASES.slice(0, 2);
-        const checks = await runScaffold(cases, (line) => lines.push(line), env);
-        const failed = checks.filter((c) => !c.ok);
-        for (const check of failed) lines.push(`FAIL ${check.name}\n  ${check.detail ?? ''}`);
-        return { passed: checks.length - failed.length, failed: failed.length, output: lines.join('\n') };
-      } catch (error) {
-        lines.push((error as Error).message);
-        return { passed: 0, failed: 1, output: lines.join('\n') };
-      }
+      const cases = process.env.FERRULE_SCAFFOLD === 'all' ? SCAFFOLD_CASES : SCAFFOLD_CASES.slice(0, 2);
+      return checksSuite((log) => runScaffold(cases, log, env));
     },
   },
   {

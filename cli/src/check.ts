@@ -212,21 +212,30 @@ interface LintMatch {
   Rule: { Id: string; Description: string; Source?: string };
 }
 
-/** cfn-lint as `npm test` runs it, with the serverless rules; WS1004 is skipped (scripts/test.ts says why). */
+/**
+ * cfn-lint's options wherever Ferrule lints templates (`check`, `npm test`, the scaffold
+ * suite): the serverless rules (ES/WS) on top of cfn-lint's own. WS1004 is skipped: it only
+ * recognises log groups named /aws/lambda/<name>, not LoggingConfig.LogGroup, which is how
+ * RustFunction gives each function its own log group with retention.
+ */
+export const CFN_LINT_OPTIONS = [
+  '--append-rules',
+  'cfn_lint_serverless.rules',
+  '--ignore-checks',
+  'WS1004',
+] as const;
+
+/** cfn-lint exits 0 when clean and 4/8 for warnings or informational findings only; 2 means errors. */
+export function cfnLintFoundErrors(exitCode: number): boolean {
+  return (exitCode & 2) !== 0 || exitCode === 1;
+}
+
+/** cfn-lint as `npm test` runs it ({@link CFN_LINT_OPTIONS}), with JSON output. */
 async function lintFindings(stacks: readonly AssemblyStack[]): Promise<CheckFinding[]> {
   const cfnLint = join(paths.venvBin, 'cfn-lint');
   if (!existsSync(cfnLint)) throw new CliError('cfn-lint is not installed in .venv; run `npm run setup`', 1);
   if (stacks.length === 0) return [];
-  const args = [
-    '--append-rules',
-    'cfn_lint_serverless.rules',
-    '--ignore-checks',
-    'WS1004',
-    '--format',
-    'json',
-    '--',
-    ...stacks.map((s) => s.templatePath),
-  ];
+  const args = [...CFN_LINT_OPTIONS, '--format', 'json', '--', ...stacks.map((s) => s.templatePath)];
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
     (resolve, reject) => {
       let out = '';

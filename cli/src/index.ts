@@ -21,10 +21,12 @@ export {
   ZIP_LIMIT_BYTES,
 } from './build.ts';
 export {
+  CFN_LINT_OPTIONS,
   type CheckFinding,
   type CheckGroup,
   type CheckOptions,
   type CheckReport,
+  cfnLintFoundErrors,
   runCheck,
 } from './check.ts';
 export { CliError } from './errors.ts';
