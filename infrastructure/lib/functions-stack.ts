@@ -8,6 +8,7 @@ import type { Construct, IConstruct } from 'constructs';
 import { FerruleRule } from './event-rule.ts';
 import { FerruleHttpApi } from './http-api.ts';
 import type { Platform } from './platform.ts';
+import { publicClient, secureUserPool } from './private/user-pool.ts';
 import { FerruleQueue } from './queue.ts';
 import { RustFunction } from './rust-function.ts';
 import { FerruleService, type Stage } from './service.ts';
@@ -385,30 +386,8 @@ export class FerruleFunctionsStack extends Stack {
   private userPool(name: string): { pool: cognito.UserPool; client: cognito.UserPoolClient } {
     let entry = this.userPools.get(name);
     if (!entry) {
-      const pool = new cognito.UserPool(this, `${pascal(name)}UserPool`, {
-        signInAliases: { email: true },
-        selfSignUpEnabled: true,
-        autoVerify: { email: true },
-        standardAttributes: { email: { required: true, mutable: true } },
-        passwordPolicy: {
-          minLength: 12,
-          requireLowercase: true,
-          requireUppercase: true,
-          requireDigits: true,
-          requireSymbols: true,
-        },
-        mfa: cognito.Mfa.OPTIONAL,
-        mfaSecondFactor: { otp: true, sms: false },
-        accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
-        deletionProtection: this.service.isProduction,
-        removalPolicy: this.service.dataRemovalPolicy,
-      });
-      const client = pool.addClient('WebClient', {
-        generateSecret: false,
-        authFlows: { userSrp: true, userPassword: true },
-        disableOAuth: true,
-        preventUserExistenceErrors: true,
-      });
+      const pool = secureUserPool(this, `${pascal(name)}UserPool`, this.service);
+      const client = publicClient(pool);
       ack(
         pool,
         'AwsSolutions-COG2',

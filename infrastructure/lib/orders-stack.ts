@@ -14,6 +14,7 @@ import { FerruleHttpApi } from './http-api.ts';
 import type { Platform } from './platform.ts';
 import { deadLetterAlarm } from './private/alarms.ts';
 import { deadLetterQueue } from './private/queues.ts';
+import { publicClient, secureUserPool } from './private/user-pool.ts';
 import { FerruleQueue } from './queue.ts';
 import { RustFunction, type RustFunctionProps } from './rust-function.ts';
 import { FerruleService, resolveStage, type Stage } from './service.ts';
@@ -156,32 +157,8 @@ export class OrdersStack extends Stack {
     this.bus = new events.EventBus(this, 'Bus', { eventBusName: `orders-${stage}` });
 
     // Identity: e-mail sign-in, sign-up limited to allowed domains, a profile on confirmation.
-    this.userPool = new cognito.UserPool(this, 'UserPool', {
-      signInAliases: { email: true },
-      selfSignUpEnabled: true,
-      autoVerify: { email: true },
-      standardAttributes: { email: { required: true, mutable: true } },
-      passwordPolicy: {
-        minLength: 12,
-        requireLowercase: true,
-        requireUppercase: true,
-        requireDigits: true,
-        requireSymbols: true,
-      },
-      mfa: cognito.Mfa.OPTIONAL,
-      mfaSecondFactor: { otp: true, sms: false },
-      accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
-      deletionProtection: service.isProduction,
-      removalPolicy: service.dataRemovalPolicy,
-    });
-    this.userPoolClient = this.userPool.addClient('WebClient', {
-      // A public client (browser, mobile app) signs in with SRP or a password; no hosted UI, so no
-      // OAuth flows (CDK would otherwise enable the implicit grant with a placeholder callback URL).
-      generateSecret: false,
-      authFlows: { userSrp: true, userPassword: true },
-      disableOAuth: true,
-      preventUserExistenceErrors: true,
-    });
+    this.userPool = secureUserPool(this, 'UserPool', service);
+    this.userPoolClient = publicClient(this.userPool);
     const identityTriggers = fn(
       'IdentityTriggers',
       'identity-triggers',
