@@ -148,34 +148,31 @@ describe('templates and generated TypeScript', () => {
 });
 
 describe('ferrule new function (CLI)', () => {
+  // Names of this run only: the README's examples (payments-webhook, ...) may exist in the
+  // repository, and a dry run refuses a name that is taken.
+  const unique = Date.now().toString(36);
+  const webhook = `dry-run-${unique}-webhook`;
+  const worker = `dry-run-${unique}-worker`;
+
   it('--dry-run --json prints the planned files and writes nothing', () => {
-    const result = ferrule('new', 'function', 'payments-webhook', '--trigger', 'http', '--dry-run', '--json');
+    const result = ferrule('new', 'function', webhook, '--trigger', 'http', '--dry-run', '--json');
     expect(result.code).toBe(0);
     const json = JSON.parse(result.stdout) as Record<string, unknown>;
     expect(Object.keys(json).sort()).toEqual(['dryRun', 'files', 'name', 'next', 'steps', 'trigger']);
-    expect(json).toMatchObject({ name: 'payments-webhook', trigger: 'http', dryRun: true, steps: [] });
+    expect(json).toMatchObject({ name: webhook, trigger: 'http', dryRun: true, steps: [] });
     expect(json.files).toContainEqual({
-      path: 'backend/events/apigw-http/payments-webhook.json',
+      path: `backend/events/apigw-http/${webhook}.json`,
       action: 'create',
       bytes: expect.any(Number),
     });
-    expect(existsSync(join(projectRoot, 'backend/functions/payments-webhook'))).toBe(false);
+    expect(existsSync(join(projectRoot, 'backend/functions', webhook))).toBe(false);
   });
 
   it('--dry-run prints the files as text', () => {
-    const result = ferrule(
-      'new',
-      'function',
-      'payments-worker',
-      '--trigger',
-      'sqs',
-      '--queue',
-      'payments',
-      '--dry-run',
-    );
+    const result = ferrule('new', 'function', worker, '--trigger', 'sqs', '--queue', 'payments', '--dry-run');
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/would create payments-worker \(sqs\); nothing written/);
-    expect(result.stdout).toMatch(/create\s+infrastructure\/functions\/payments-worker\.ts/);
+    expect(result.stdout).toContain(`would create ${worker} (sqs); nothing written`);
+    expect(result.stdout).toMatch(new RegExp(`create\\s+infrastructure/functions/${worker}\\.ts`));
   });
 
   it('a bad name is a one-line usage error (exit 2)', () => {
