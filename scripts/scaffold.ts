@@ -35,19 +35,40 @@ export interface ScaffoldCase {
   readonly args: readonly string[];
 }
 
-/** Every trigger once; the first two (http, sqs) also run in `npm test`. */
+/**
+ * Every trigger once; the first two (http, sqs) also run in `npm test`. The functions, routes,
+ * queues, tables, buses and user pool carry names of their own (`scaffold-check-*`): the copy is
+ * of the user's tree, which may already hold the README's examples (payments-webhook, a queue
+ * `payments` with its consumer), and the scaffolder rightly refuses a taken name or a second
+ * consumer of a queue.
+ */
 export const SCAFFOLD_CASES: readonly ScaffoldCase[] = [
-  { name: 'payments-webhook', args: ['--trigger', 'http', '--route', 'POST /payments/webhook'] },
-  { name: 'payments-worker', args: ['--trigger', 'sqs', '--queue', 'payments', '--table', 'payments'] },
   {
-    name: 'payments-stream',
-    args: ['--trigger', 'dynamodb-stream', '--table', 'payments', '--bus', 'payments'],
+    name: 'scaffold-check-http',
+    args: ['--trigger', 'http', '--route', 'POST /scaffold-check/webhook'],
   },
-  { name: 'ledger-writer', args: ['--trigger', 'sqs-fifo', '--queue', 'ledger'] },
-  { name: 'payment-events', args: ['--trigger', 'eventbridge', '--bus', 'payments'] },
-  { name: 'nightly-report', args: ['--trigger', 'schedule', '--schedule', 'cron(0 3 * * ? *)'] },
-  { name: 'sign-up-check', args: ['--trigger', 'cognito-pre-sign-up'] },
-  { name: 'welcome-user', args: ['--trigger', 'cognito-post-confirmation'] },
+  {
+    name: 'scaffold-check-sqs',
+    args: ['--trigger', 'sqs', '--queue', 'scaffold-check', '--table', 'scaffold-check'],
+  },
+  {
+    name: 'scaffold-check-dynamodb-stream',
+    args: ['--trigger', 'dynamodb-stream', '--table', 'scaffold-check', '--bus', 'scaffold-check'],
+  },
+  { name: 'scaffold-check-sqs-fifo', args: ['--trigger', 'sqs-fifo', '--queue', 'scaffold-check-ledger'] },
+  { name: 'scaffold-check-eventbridge', args: ['--trigger', 'eventbridge', '--bus', 'scaffold-check'] },
+  {
+    name: 'scaffold-check-schedule',
+    args: ['--trigger', 'schedule', '--schedule', 'cron(0 3 * * ? *)'],
+  },
+  {
+    name: 'scaffold-check-pre-sign-up',
+    args: ['--trigger', 'cognito-pre-sign-up', '--user-pool', 'scaffold-check'],
+  },
+  {
+    name: 'scaffold-check-post-confirm',
+    args: ['--trigger', 'cognito-post-confirmation', '--user-pool', 'scaffold-check'],
+  },
 ];
 
 interface Run {
