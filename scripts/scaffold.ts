@@ -5,7 +5,6 @@
 // (AwsSolutions, Serverless, ADR-002) on the generated stack. The copy shares node_modules,
 // .venv and the Cargo target folder with this checkout, so nothing is downloaded or rebuilt
 // that is already built.
-import { spawn } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -20,11 +19,13 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import {
   CFN_LINT_OPTIONS,
+  type CommandResult,
   cfnLintFoundErrors,
   defaultPlatform,
   paths,
   platformName,
   projectRoot,
+  runCommand,
   toolEnvironment,
 } from '@ferrule/cli';
 import { LocalFunction } from '@ferrule/emulator';
@@ -71,24 +72,8 @@ export const SCAFFOLD_CASES: readonly ScaffoldCase[] = [
   },
 ];
 
-interface Run {
-  readonly code: number;
-  readonly output: string;
-}
-
-function run(cmd: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): Promise<Run> {
-  return new Promise((resolve) => {
-    let output = '';
-    const child = spawn(cmd, [...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const keep = (chunk: Buffer) => {
-      output = (output + chunk.toString()).slice(-400_000);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.on('error', (error) => resolve({ code: 127, output: `${cmd}: ${error.message}` }));
-    child.on('exit', (code) => resolve({ code: code ?? 1, output }));
-  });
-}
+const run = (cmd: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv) =>
+  runCommand(cmd, args, { cwd, env, keepChars: 400_000 });
 
 const SKIPPED = new Set(['node_modules', 'target', 'dist', '.venv', 'cdk.out', '.git', '.tools']);
 
@@ -135,7 +120,7 @@ export async function runScaffold(
   env: NodeJS.ProcessEnv = toolEnvironment(),
 ): Promise<CheckOutcome[]> {
   const results: CheckOutcome[] = [];
-  const check = (name: string, result: Run): boolean => {
+  const check = (name: string, result: CommandResult): boolean => {
     const ok = result.code === 0;
     results.push({ name, ok, detail: ok ? undefined : result.output.slice(-6000) });
     return ok;

@@ -4,7 +4,6 @@
 //
 // Usage: tsx scripts/test.ts [rust|ts|smoke|scaffold|e2e|workflows|skills|agent ...]
 // (no argument: everything but `agent`, the scripted run of every skill: npm run test:agent)
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +16,7 @@ import {
   defaultPlatform,
   paths,
   projectRoot,
+  runCommand,
   SUBJECT_NAMES,
   synthesize,
   toolEnvironment,
@@ -40,30 +40,9 @@ interface Suite {
   readonly run: (env: NodeJS.ProcessEnv) => Promise<SuiteResult>;
 }
 
-interface CommandResult {
-  readonly code: number;
-  readonly output: string;
-}
-
-function command(
-  cmd: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  cwd = projectRoot,
-): Promise<CommandResult> {
-  return new Promise((resolve) => {
-    let output = '';
-    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const keep = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.length > 2_000_000) output = output.slice(-1_000_000);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.on('error', (error) => resolve({ code: 127, output: `${cmd}: ${error.message}` }));
-    child.on('exit', (code) => resolve({ code: code ?? 1, output }));
-  });
-}
+/** Suites read counts and failures from the output's end; a long log keeps its last 2 MB. */
+const command = (cmd: string, args: readonly string[], env: NodeJS.ProcessEnv, cwd = projectRoot) =>
+  runCommand(cmd, args, { cwd, env, keepChars: 2_000_000 });
 
 /** A check that is one pass or one fail (formatters, linters, type checkers). */
 async function single(

@@ -11,14 +11,8 @@ import {
   referencedIds,
 } from './app-functions.ts';
 import { CliError } from './errors.ts';
-import {
-  defaultPlatform,
-  type Platform,
-  paths,
-  platformName,
-  projectRoot,
-  toolEnvironment,
-} from './project.ts';
+import { defaultPlatform, type Platform, paths, projectRoot, toolEnvironment } from './project.ts';
+import { runCdkSynth } from './synth.ts';
 
 export type FindingLevel = 'error' | 'warning' | 'info';
 
@@ -105,38 +99,9 @@ export async function runCheck(options: CheckOptions = {}): Promise<CheckReport>
  * and validation-report.json, so only a missing report means synth itself failed.
  */
 async function synthWithPacks(platform: Platform, outdir: string, app?: string): Promise<void> {
-  const cdk = join(projectRoot, 'node_modules/.bin/cdk');
-  if (!existsSync(cdk)) throw new CliError('the CDK CLI is not installed; run `npm run setup`', 1);
   rmSync(join(outdir, VALIDATION_REPORT), { force: true });
   rmSync(join(outdir, 'manifest.json'), { force: true });
-  const args = [
-    'synth',
-    '--quiet',
-    '--no-notices',
-    '--no-version-reporting',
-    '--output',
-    outdir,
-    '--context',
-    `ferrule:platform=${platformName(platform)}`,
-    '--context',
-    'ferrule:packs=all',
-    ...(app ? ['--app', app] : []),
-  ];
-  const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-    let tail = '';
-    const child = spawn(cdk, args, {
-      cwd: paths.infrastructure,
-      env: toolEnvironment(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const keep = (chunk: Buffer) => {
-      tail = (tail + chunk.toString()).slice(-8000);
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    child.on('error', (error) => reject(new CliError(`could not run cdk: ${error.message}`, 1)));
-    child.on('exit', (exitCode) => resolve({ code: exitCode, output: tail }));
-  });
+  const { code, output } = await runCdkSynth({ platform, outdir, app, context: { 'ferrule:packs': 'all' } });
   if (
     code !== 0 &&
     !(existsSync(join(outdir, VALIDATION_REPORT)) && existsSync(join(outdir, 'manifest.json')))

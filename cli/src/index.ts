@@ -36,6 +36,7 @@ export { formatBytes, formatMs, table } from './format.ts';
 export { compareVersions, highestGlibcIn, highestGlibcVersion } from './glibc.ts';
 export { main, program } from './main.ts';
 export { freePort, type MotoServer, resetMoto, startMoto } from './moto.ts';
+export { type CommandResult, type RunCommandOptions, runCommand } from './process.ts';
 export {
   type Architecture,
   artifactPath,

@@ -80,6 +80,23 @@ export function parsePlatform(options: { arch?: string; runtime?: string }): Pla
 }
 
 /**
+ * The variables of the caller's environment that reach a function run locally (`invoke`, the
+ * MCP server's invoke): the AWS endpoint and credentials (moto), log and backtrace levels.
+ * Everything else a function sees is Lambda's own environment.
+ */
+export function invokePassthrough(): Record<string, string | undefined> {
+  const names = [
+    'AWS_ENDPOINT_URL',
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_SESSION_TOKEN',
+    'RUST_LOG',
+    'RUST_BACKTRACE',
+  ];
+  return Object.fromEntries(names.map((name) => [name, process.env[name]]));
+}
+
+/**
  * The environment for the tools Ferrule drives: the project-local virtualenv and
  * tools first on PATH, and, on CI, a Cargo target folder outside the clone so it
  * survives between runs.

@@ -1,46 +1,57 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError } from './errors.ts';
+import { type CommandResult, runCommand } from './process.ts';
 import { type Platform, paths, platformName, projectRoot, toolEnvironment } from './project.ts';
 
+export interface CdkSynthOptions {
+  readonly platform: Platform;
+  /** Cloud assembly folder. @default cdk.out at the project root */
+  readonly outdir?: string;
+  /** Extra context, e.g. `{ 'ferrule:packs': 'all' }`. */
+  readonly context?: Readonly<Record<string, string>>;
+  /** Another CDK app (cdk's --app). @default infrastructure/bin/app.ts (cdk.json) */
+  readonly app?: string;
+  /** Pass cdk's output through while it runs. @default false */
+  readonly echo?: boolean;
+}
+
 /**
- * `cdk synth` of the app in infrastructure/ into cdk.out/, offline and without
- * credentials, against the artifacts already built for `platform`.
- * Returns the synthesized template files.
+ * Runs `cdk synth` offline and without credentials, against the artifacts already built for
+ * the platform; the caller decides what its exit code means (a rule-pack finding exits 1).
  */
-export async function synthesize(
-  platform: Platform,
-  progress: 'inherit' | 'quiet' = 'inherit',
-): Promise<string[]> {
+export function runCdkSynth(options: CdkSynthOptions): Promise<CommandResult> {
   const cdk = join(projectRoot, 'node_modules/.bin/cdk');
-  if (!existsSync(cdk)) throw new CliError('the CDK CLI is not installed; run `npm run setup`');
+  if (!existsSync(cdk)) throw new CliError('the CDK CLI is not installed; run `npm run setup`', 1);
+  const context = { 'ferrule:platform': platformName(options.platform), ...options.context };
   const args = [
     'synth',
     '--quiet',
     '--no-notices',
     '--no-version-reporting',
     '--output',
-    paths.cdkOut,
-    '--context',
-    `ferrule:platform=${platformName(platform)}`,
+    options.outdir ?? paths.cdkOut,
+    ...Object.entries(context).flatMap(([key, value]) => ['--context', `${key}=${value}`]),
+    ...(options.app ? ['--app', options.app] : []),
   ];
-  await new Promise<void>((resolve, reject) => {
-    let tail = '';
-    const child = spawn(cdk, args, {
-      cwd: paths.infrastructure,
-      env: toolEnvironment(),
-      stdio: ['ignore', progress === 'inherit' ? 'inherit' : 'pipe', 'pipe'],
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      tail = (tail + chunk.toString()).slice(-8000);
-      if (progress === 'inherit') process.stderr.write(chunk);
-    });
-    child.on('error', (error) => reject(new CliError(`could not run cdk: ${error.message}`, 1)));
-    child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new CliError(`cdk synth failed (exit ${code}):\n${tail.trim()}`, 1)),
-    );
+  return runCommand(cdk, args, {
+    cwd: paths.infrastructure,
+    env: toolEnvironment(),
+    echo: options.echo ?? false,
+    keepChars: 8000,
   });
+}
+
+/**
+ * `cdk synth` of the app in infrastructure/ into cdk.out/ for `platform`.
+ * Returns the synthesized template files.
+ */
+export async function synthesize(
+  platform: Platform,
+  progress: 'inherit' | 'quiet' = 'inherit',
+): Promise<string[]> {
+  const { code, output } = await runCdkSynth({ platform, echo: progress === 'inherit' });
+  if (code !== 0) throw new CliError(`cdk synth failed (exit ${code}):\n${output.trim()}`, 1);
   return readdirSync(paths.cdkOut)
     .filter((file) => file.endsWith('.template.json'))
     .map((file) => join(paths.cdkOut, file));

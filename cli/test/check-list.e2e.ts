@@ -1,6 +1,5 @@
 // `ferrule check` and `ferrule list` against the real app (one synth with every pack, into
 // a folder of its own), and `check` against a small app with a deliberate violation.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,21 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppFunction, listAppFunctions } from '../src/app-functions.ts';
 import { type CheckReport, runCheck } from '../src/check.ts';
 import { artifactPath, projectRoot } from '../src/project.ts';
+import { runFerrule } from './run-ferrule.ts';
 
-const bin = join(projectRoot, 'cli/bin/ferrule.mjs');
 const violationApp = `node --import tsx ${join(projectRoot, 'cli/test/fixtures/violation-app.ts')}`;
 const ORDERS = ['fulfillment-worker', 'identity-triggers', 'order-notifier', 'orders-api', 'orders-stream'];
 
-function ferrule(...args: string[]) {
-  const result = spawnSync(process.execPath, [bin, ...args], {
-    cwd: projectRoot,
-    encoding: 'utf8',
-    input: '',
-    env: { ...process.env, NO_COLOR: '1' },
-    timeout: 240_000,
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const ferrule = (...args: string[]) => runFerrule(args, { env: { NO_COLOR: '1' }, timeoutMs: 240_000 });
 
 const outdir = mkdtempSync(join(tmpdir(), 'ferrule-check-'));
 let checked: ReturnType<typeof ferrule>;

@@ -1,21 +1,11 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { highestGlibcIn } from '../src/glibc.ts';
-import { projectRoot } from '../src/project.ts';
+import { runFerrule } from './run-ferrule.ts';
 
-const bin = join(projectRoot, 'cli/bin/ferrule.mjs');
-
-function ferrule(...args: string[]) {
-  const result = spawnSync(process.execPath, [bin, ...args], {
-    cwd: projectRoot,
-    encoding: 'utf8',
-    input: '',
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const ferrule = (...args: string[]) => runFerrule(args);
 
 /** Bad input: one line that says what is wrong and what to do, exit code 2, no stack trace. */
 function expectUsageError(result: ReturnType<typeof ferrule>, pattern: RegExp) {

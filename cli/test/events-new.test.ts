@@ -1,6 +1,5 @@
 // `ferrule events new`, run against a throwaway project (FERRULE_ROOT) so the real
 // backend/events/ is never written.
-import { spawnSync } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
@@ -15,19 +14,11 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fixtureNameProblem, SKELETONS } from '../src/events-new.ts';
 import { projectRoot } from '../src/project.ts';
+import { runFerrule } from './run-ferrule.ts';
 
-const bin = join(projectRoot, 'cli/bin/ferrule.mjs');
 let root: string;
 
-function ferrule(...args: string[]) {
-  const result = spawnSync(process.execPath, [bin, ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    input: '',
-    env: { ...process.env, FERRULE_ROOT: root, NO_COLOR: '1' },
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const ferrule = (...args: string[]) => runFerrule(args, { root, env: { NO_COLOR: '1' } });
 
 beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), 'ferrule-events-'));

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,17 +11,9 @@ import {
   scaffoldFunction,
   TRIGGERS,
 } from '../src/scaffold/index.ts';
+import { runFerrule } from './run-ferrule.ts';
 
-const bin = join(projectRoot, 'cli/bin/ferrule.mjs');
-
-function ferrule(...args: string[]) {
-  const result = spawnSync(process.execPath, [bin, ...args], {
-    cwd: projectRoot,
-    encoding: 'utf8',
-    input: '',
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const ferrule = (...args: string[]) => runFerrule(args);
 
 /** A project with the fixtures and one existing function, to scaffold into without touching this one. */
 const roots: string[] = [];

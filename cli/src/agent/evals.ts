@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   existsSync,
@@ -16,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { type CommandResult, runCommand } from '../process.ts';
 import { projectRoot } from '../project.ts';
 import { summarize, type VerifyReport } from './verify.ts';
 
@@ -215,29 +215,14 @@ export function prepareCopy(root: string = projectRoot): string {
   return copy;
 }
 
-interface RunOutput {
-  readonly code: number;
-  readonly output: string;
-}
-
-function runIn(copy: string, command: string, env: NodeJS.ProcessEnv): Promise<RunOutput> {
+function runIn(copy: string, command: string, env: NodeJS.ProcessEnv): Promise<CommandResult> {
   // No shell: commands are plain words, and `npx ferrule` is the copy's own CLI.
   const words = command.split(/\s+/);
   const [cmd, args] =
     words[0] === 'npx' && words[1] === 'ferrule'
       ? [process.execPath, [join(copy, 'cli/bin/ferrule.mjs'), ...words.slice(2)]]
       : [words[0] ?? 'cargo', words.slice(1)];
-  return new Promise((resolve) => {
-    let output = '';
-    const child = spawn(cmd, args, { cwd: copy, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const keep = (chunk: Buffer) => {
-      output = (output + chunk.toString()).slice(-1_000_000);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.on('error', (error) => resolve({ code: 127, output: `${cmd}: ${error.message}` }));
-    child.on('exit', (code) => resolve({ code: code ?? 1, output }));
-  });
+  return runCommand(cmd, args, { cwd: copy, env });
 }
 
 function tail(text: string, lines = 40): string {

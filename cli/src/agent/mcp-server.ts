@@ -11,6 +11,7 @@ import { listFixtures, loadEvent } from '../events.ts';
 import {
   artifactPath,
   findFunction,
+  invokePassthrough,
   lambdaRuntimeId,
   listFunctions,
   parsePlatform,
@@ -20,15 +21,6 @@ import { scaffoldFunction, TRIGGERS } from '../scaffold/index.ts';
 import { declareUse } from './declare-use.ts';
 import { loadSources } from './sources.ts';
 import { runVerify, summarize } from './verify.ts';
-
-/** Variables of the server's environment that reach an invoked function (moto, log level). */
-const PASSTHROUGH = [
-  'AWS_ENDPOINT_URL',
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'AWS_SESSION_TOKEN',
-  'RUST_LOG',
-];
 
 const functionName = z
   .string()
@@ -277,7 +269,7 @@ export function createMcpServer(): McpServer {
           memoryMb: input.memoryMb ?? 128,
           timeoutSeconds: input.timeoutSeconds ?? 3,
           environment: { ...fn.environment, ...(input.environment ?? {}) },
-          passthroughEnvironment: Object.fromEntries(PASSTHROUGH.map((key) => [key, process.env[key]])),
+          passthroughEnvironment: invokePassthrough(),
         });
         try {
           const report = await local.invoke(event.text);

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildFunctions } from '../build.ts';
 import { type CheckReport, runCheck } from '../check.ts';
 import { CliError } from '../errors.ts';
+import { type CommandResult, runCommand } from '../process.ts';
 import { defaultPlatform, paths, projectRoot, toolEnvironment } from '../project.ts';
 import { checkProjections, describeCheck } from './sync.ts';
 
@@ -67,27 +67,9 @@ interface StepDefinition {
   readonly run: () => Promise<Outcome>;
 }
 
-function run(
-  cmd: string,
-  args: readonly string[],
-  cwd = projectRoot,
-): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    let output = '';
-    const child = spawn(cmd, [...args], {
-      cwd,
-      env: toolEnvironment({ CARGO_TERM_COLOR: 'never', FORCE_COLOR: '0', NO_COLOR: '1' }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const keep = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.length > 4_000_000) output = output.slice(-2_000_000);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.on('error', (error) => resolve({ code: 127, output: `${cmd}: ${error.message}` }));
-    child.on('exit', (code) => resolve({ code: code ?? 1, output }));
-  });
+function run(cmd: string, args: readonly string[], cwd = projectRoot): Promise<CommandResult> {
+  const env = toolEnvironment({ CARGO_TERM_COLOR: 'never', FORCE_COLOR: '0', NO_COLOR: '1' });
+  return runCommand(cmd, args, { cwd, env, keepChars: 2_000_000 });
 }
 
 function tail(text: string, lines = 60): string {

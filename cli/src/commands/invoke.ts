@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { CliError } from '../errors.ts';
 import { loadEvent } from '../events.ts';
 import { formatMs } from '../format.ts';
-import { artifactPath, findFunction, parsePlatform, projectRoot } from '../project.ts';
+import { artifactPath, findFunction, invokePassthrough, parsePlatform, projectRoot } from '../project.ts';
 
 interface InvokeFlags {
   event: string;
@@ -16,16 +16,6 @@ interface InvokeFlags {
   env: string[];
   json?: boolean;
 }
-
-/** Variables of the caller's shell that reach the function (everything else is Lambda's own). */
-const PASSTHROUGH = [
-  'AWS_ENDPOINT_URL',
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'AWS_SESSION_TOKEN',
-  'RUST_LOG',
-  'RUST_BACKTRACE',
-];
 
 export function registerInvoke(program: Command) {
   program
@@ -81,7 +71,7 @@ async function invoke(name: string, flags: InvokeFlags): Promise<number> {
     );
   }
 
-  const passthrough = Object.fromEntries(PASSTHROUGH.map((key) => [key, process.env[key]]));
+  const passthrough = invokePassthrough();
   const local = new LocalFunction({
     name: fn.name,
     artifact,
