@@ -7,6 +7,7 @@ import { registerDoctor } from './commands/doctor.ts';
 import { registerEvents } from './commands/events.ts';
 import { registerInvoke } from './commands/invoke.ts';
 import { registerList } from './commands/list.ts';
+import { registerToken, registerTrigger } from './commands/local.ts';
 import { registerMcp } from './commands/mcp.ts';
 import { registerNew } from './commands/new.ts';
 import { registerStart } from './commands/start.ts';
@@ -34,6 +35,8 @@ export function program(): Command {
   registerEvents(cli);
   registerSynth(cli);
   registerStart(cli);
+  registerTrigger(cli);
+  registerToken(cli);
   registerCheck(cli);
   registerList(cli);
   registerBench(cli);

@@ -249,6 +249,8 @@ export class RustFunction extends Construct {
       tracing: lambda.Tracing.ACTIVE,
       environment,
     });
+    // Names the function after its crate in tools that read the template (the local cloud's logs).
+    (this.function.node.defaultChild as lambda.CfnFunction).addMetadata('ferrule:crate', props.crate);
     this.grants.push({
       origin: 'tracing',
       reason: 'X-Ray (no resource-level permissions)',

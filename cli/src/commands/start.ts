@@ -1,14 +1,50 @@
-import { relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import type { LocalCloud } from '@ferrule/local-cloud';
 import type { Command } from 'commander';
 import { buildFunctions } from '../build.ts';
+import { CliError } from '../errors.ts';
+import { startMoto } from '../moto.ts';
 import { parsePlatform, paths, projectRoot } from '../project.ts';
 import { synthesize } from '../synth.ts';
+import { startWatch } from '../watch.ts';
 import { artifactTable } from './build.ts';
+
+/** Where a running local cloud says where it is (read by `ferrule trigger` and `ferrule token`). */
+export const LOCAL_CLOUD_STATE = join(projectRoot, '.ferrule/local-cloud.json');
+/** Secrets and parameter overrides of the local cloud (git-ignored; docs/local-cloud.md). */
+export const LOCAL_VALUES = join(projectRoot, '.ferrule/local-values.json');
+
+interface StartFlags {
+  arch?: string;
+  runtime?: string;
+  port: string;
+  endpointPort: string;
+  environments: string;
+  values?: string;
+  json?: boolean;
+  watch?: boolean;
+  build: boolean;
+  assembly?: string;
+}
 
 export function registerStart(program: Command) {
   program
     .command('start')
-    .description('Build every function, synthesize the CDK app, and print what was produced')
+    .description('Build, synthesize, then serve the whole app on localhost until Ctrl-C (the local cloud)')
+    .option('--port <port>', 'port of the first HTTP API; further APIs get the next ports', '3000')
+    .option('--endpoint-port <port>', 'port of the local AWS endpoint (AWS_ENDPOINT_URL)', '4566')
+    .option('--environments <n>', 'execution environments per function (concurrent invocations)', '4')
+    .option(
+      '--values <file>',
+      `local secrets and parameter overrides (default: ${relative(projectRoot, LOCAL_VALUES)})`,
+    )
+    .option('--json', "print the functions' log lines as they wrote them (no pretty-printing)")
+    .option(
+      '--watch',
+      'rebuild and swap functions on changes under backend/, re-synthesize on infrastructure/',
+    )
+    .option('--no-build', 'serve the artifacts and cdk.out as they are')
+    .option('--assembly <dir>', 'serve another cloud assembly (implies --no-build)')
     .option('--arch <arch>', 'x86_64 or arm64 (default: x86_64)')
     .option('--runtime <runtime>', 'al2023 or al2 (default: al2023)')
     .addHelpText(
@@ -17,26 +53,103 @@ export function registerStart(program: Command) {
         '',
         'Examples:',
         '  npx ferrule start',
-        '  npx ferrule start --arch arm64',
+        '  npx ferrule start --watch --port 8080',
+        '  npx ferrule start --no-build --json',
         '',
-        'Exit codes: 0 built and synthesized, 1 the build or the synth failed, 2 bad usage.',
+        'Resources come from cdk.out (every stack): tables, queues, buses, rules, parameters, secrets and',
+        'user pools are created in moto; functions run their artifacts under the Runtime API emulator.',
+        'docs/local-cloud.md: what is emulated, how faithfully, and what is not.',
+        '',
+        'Exit codes: 0 stopped with Ctrl-C or SIGTERM, 1 the build, the synth or the start failed, 2 bad usage.',
       ].join('\n'),
     )
-    .action(async (flags: { arch?: string; runtime?: string }) => {
+    .action(async (flags: StartFlags) => {
       const platform = parsePlatform(flags);
-      process.stderr.write('==> building every function (cargo lambda build --release)\n');
-      const built = await buildFunctions({ platform, progress: 'inherit' });
-      process.stderr.write('==> synthesizing the CDK app (cdk synth, offline)\n');
-      const templates = await synthesize(platform, 'quiet');
-      const out = [
-        '',
-        artifactTable(built),
-        '',
-        `artifacts: ${relative(projectRoot, paths.dist)}/<runtime>-<arch>/<function>/bootstrap.zip`,
-        `templates: ${templates.map((t) => relative(projectRoot, t)).join(', ')}`,
-        '',
-        'next: npx ferrule invoke hello-http --event apigw-http/get-hello',
-      ];
-      process.stdout.write(`${out.join('\n')}\n`);
+      if (platform.architecture !== hostArchitecture()) {
+        throw new CliError(
+          `the local cloud runs ${hostArchitecture()} artifacts on this machine; build them with --arch ${hostArchitecture()} (deploy ${platform.architecture} as usual)`,
+        );
+      }
+      const port = portOption(flags.port, '--port');
+      const endpointPort = portOption(flags.endpointPort, '--endpoint-port');
+      const environments = Number(flags.environments);
+      if (!Number.isInteger(environments) || environments < 1 || environments > 64) {
+        throw new CliError(`--environments must be a whole number from 1 to 64, not ${flags.environments}`);
+      }
+      const assemblyDir = flags.assembly ? resolve(flags.assembly) : paths.cdkOut;
+      if (flags.build && !flags.assembly) {
+        process.stderr.write('==> building every function (cargo lambda build --release)\n');
+        const built = await buildFunctions({ platform, progress: 'inherit' });
+        process.stderr.write(`${artifactTable(built)}\n`);
+        process.stderr.write('==> synthesizing the CDK app (cdk synth, offline)\n');
+        await synthesize(platform, 'quiet');
+      }
+      process.stderr.write('==> starting moto and the local cloud\n');
+      // Loaded here, not at the top: the other commands never pay for the AWS SDK clients.
+      const { AssemblyError, LocalCloud, LocalCloudError, LocalValuesError, LogSink, ProvisionError } =
+        await import('@ferrule/local-cloud');
+      const moto = await startMoto();
+      const log = new LogSink({
+        json: flags.json === true,
+        color: process.stdout.isTTY === true && !process.env.NO_COLOR,
+      });
+      let cloud: LocalCloud;
+      try {
+        cloud = await LocalCloud.start({
+          assemblyDir,
+          motoEndpoint: moto.endpoint,
+          port,
+          endpointPort,
+          maxEnvironments: environments,
+          valuesFile: flags.values ? resolve(flags.values) : LOCAL_VALUES,
+          stateFile: LOCAL_CLOUD_STATE,
+          log,
+        });
+      } catch (error) {
+        await moto.stop();
+        if (
+          error instanceof LocalCloudError ||
+          error instanceof ProvisionError ||
+          error instanceof LocalValuesError ||
+          error instanceof AssemblyError
+        ) {
+          throw new CliError(error.message, 1);
+        }
+        throw error;
+      }
+      process.stdout.write(`\n${cloud.summary()}\n\n`);
+      const stopWatch = flags.watch && !flags.assembly ? startWatch({ cloud, platform, log }) : undefined;
+      log.info(
+        `serving; Ctrl-C stops everything${flags.watch ? '; watching backend/ and infrastructure/' : ''}`,
+      );
+
+      await new Promise<void>((resolve) => {
+        let stopping = false;
+        const stop = (signal: string) => {
+          if (stopping) return;
+          stopping = true;
+          log.info(`${signal}: stopping functions, pollers and moto`);
+          void (async () => {
+            stopWatch?.();
+            await cloud.stop();
+            await moto.stop();
+            resolve();
+          })();
+        };
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
+      });
     });
+}
+
+function portOption(value: string, option: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+    throw new CliError(`${option} must be a port number from 1 to 65535, not ${value}`);
+  }
+  return port;
+}
+
+function hostArchitecture(): 'x86_64' | 'arm64' {
+  return process.arch === 'arm64' ? 'arm64' : 'x86_64';
 }

@@ -31,6 +31,12 @@ export interface DynamoDbStreamSourceOptions {
   readonly streamArn: string;
   /** Records per event, as the mapping's `BatchSize`. @default 100 (Lambda's default) */
   readonly batchSize?: number;
+  /**
+   * Where a new mapping starts reading: every record still in the stream, or only those written
+   * after the first poll (shards that appear later are read from their start, as Lambda does).
+   * @default 'TRIM_HORIZON'
+   */
+  readonly startingPosition?: 'TRIM_HORIZON' | 'LATEST';
   /** @default a client from the environment (`AWS_ENDPOINT_URL` points it at moto) */
   readonly client?: DynamoDBStreamsClient;
   /** @default AWS_REGION, else 'eu-west-1' */
@@ -51,6 +57,7 @@ export class DynamoDbStreamSource {
   /** Next iterator per shard id; undefined once a closed shard is read to its end. */
   private readonly iterators = new Map<string, string | undefined>();
   private last: DynamoDbStreamEvent | undefined;
+  private discovered = false;
 
   constructor(private readonly options: DynamoDbStreamSourceOptions) {
     this.region = options.region ?? process.env.AWS_REGION ?? 'eu-west-1';
@@ -61,6 +68,11 @@ export class DynamoDbStreamSource {
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1 || this.batchSize > 10_000) {
       throw new RangeError(`batchSize must be an integer from 1 to 10000, not ${options.batchSize}`);
     }
+  }
+
+  /** Reads the shards now, so that a LATEST position starts here and not at the first poll. */
+  async start(): Promise<void> {
+    await this.discoverShards();
   }
 
   /** Records written since the last poll, at most `batchSize`; undefined when there are none. */
@@ -89,17 +101,19 @@ export class DynamoDbStreamSource {
     const description = await this.client.send(
       new DescribeStreamCommand({ StreamArn: this.options.streamArn }),
     );
+    const latest = !this.discovered && this.options.startingPosition === 'LATEST';
     for (const shard of description.StreamDescription?.Shards ?? []) {
       if (!shard.ShardId || this.iterators.has(shard.ShardId)) continue;
       const iterator = await this.client.send(
         new GetShardIteratorCommand({
           StreamArn: this.options.streamArn,
           ShardId: shard.ShardId,
-          ShardIteratorType: 'TRIM_HORIZON',
+          ShardIteratorType: latest ? 'LATEST' : 'TRIM_HORIZON',
         }),
       );
       this.iterators.set(shard.ShardId, iterator.ShardIterator);
     }
+    this.discovered = true;
   }
 
   private toLambdaRecord(record: _Record): DynamoDbStreamRecord {

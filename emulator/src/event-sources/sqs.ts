@@ -39,6 +39,12 @@ export interface SqsQueueSourceOptions {
    * @default undefined (the queue's visibility timeout, as on Lambda)
    */
   readonly retryDelaySeconds?: number;
+  /**
+   * Whether the mapping has `FunctionResponseTypes: [ReportBatchItemFailures]`. Without it a
+   * successful invocation deletes the whole batch, whatever the response says.
+   * @default true
+   */
+  readonly reportBatchItemFailures?: boolean;
   /** @default a client from the environment (`AWS_ENDPOINT_URL` points it at moto) */
   readonly client?: SQSClient;
   /** @default AWS_REGION, else 'eu-west-1' */
@@ -98,6 +104,8 @@ export class SqsQueueSource {
     if (outcome.kind === 'error') {
       failed = new Set(ids);
       reason = `${outcome.errorType}: ${outcome.errorMessage}`;
+    } else if (this.options.reportBatchItemFailures === false) {
+      failed = new Set();
     } else {
       const listed = batchItemFailures(outcome.json);
       if (listed === 'invalid' || listed.some((id) => !ids.includes(id))) {
@@ -109,25 +117,28 @@ export class SqsQueueSource {
     }
     const done = event.Records.filter((r) => !failed.has(r.messageId));
     const retry = event.Records.filter((r) => failed.has(r.messageId));
-    if (done.length > 0) {
+    // SQS takes at most 10 entries per batch call; a mapping's batch may hold more.
+    for (const chunk of chunks(done, 10)) {
       await this.client.send(
         new DeleteMessageBatchCommand({
           QueueUrl: this.options.queueUrl,
-          Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
+          Entries: chunk.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
         }),
       );
     }
-    if (retry.length > 0 && this.options.retryDelaySeconds !== undefined) {
-      await this.client.send(
-        new ChangeMessageVisibilityBatchCommand({
-          QueueUrl: this.options.queueUrl,
-          Entries: retry.map((r, i) => ({
-            Id: String(i),
-            ReceiptHandle: r.receiptHandle,
-            VisibilityTimeout: this.options.retryDelaySeconds,
-          })),
-        }),
-      );
+    if (this.options.retryDelaySeconds !== undefined) {
+      for (const chunk of chunks(retry, 10)) {
+        await this.client.send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: this.options.queueUrl,
+            Entries: chunk.map((r, i) => ({
+              Id: String(i),
+              ReceiptHandle: r.receiptHandle,
+              VisibilityTimeout: this.options.retryDelaySeconds,
+            })),
+          }),
+        );
+      }
     }
     return {
       deleted: done.map((r) => r.messageId),
@@ -172,6 +183,12 @@ export class SqsQueueSource {
       awsRegion: this.region,
     };
   }
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }
 
 /** The ids a batch response reports as failed, or 'invalid' when it is not a batch response. */
