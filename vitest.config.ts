@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: [
       'emulator/test/**/*.test.ts',
+      'local-cloud/test/**/*.test.ts',
       'cli/test/**/*.test.ts',
       'infrastructure/test/**/*.test.ts',
       'scripts/test/**/*.test.ts',

@@ -323,14 +323,15 @@ export class LocalCloud {
   }
 
   /** The first HTTP API gets --port, the next ones the following ports; a known API keeps its port. */
-  private assignPorts(stacks: ReturnType<typeof readAssembly>): void {
+  private async assignPorts(stacks: ReturnType<typeof readAssembly>): Promise<void> {
     const first = this.options.port ?? 3000;
     for (const stack of stacks) {
       for (const resource of stack.resources) {
         if (resource.type !== 'AWS::ApiGatewayV2::Api' || resource.properties.ProtocolType !== 'HTTP')
           continue;
         const key = `${stack.stackName}/${resource.logicalId}`;
-        if (!this.apiPorts.has(key)) this.apiPorts.set(key, first + this.apiPorts.size);
+        if (this.apiPorts.has(key)) continue;
+        this.apiPorts.set(key, first === 0 ? await freePort() : first + this.apiPorts.size);
       }
     }
   }

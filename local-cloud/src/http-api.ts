@@ -79,11 +79,12 @@ export class HttpApiServer {
     const cors = this.options.api.cors;
 
     const matched = matchRoute(this.routes, method, decodePath(rawPath));
+    // With CORS configured, API Gateway answers preflights itself unless an OPTIONS route exists.
     if (
       method === 'OPTIONS' &&
       cors &&
       req.headers.origin &&
-      (!matched || matched.route.routeKey === '$default')
+      !matched?.route.routeKey.startsWith('OPTIONS ')
     ) {
       return preflight(req, res, cors);
     }
