@@ -161,7 +161,15 @@ export class LocalFunction {
   /** Kills the process (if any), closes the endpoint and removes the unzipped files. */
   async stop(): Promise<void> {
     this.stopped = true;
+    const child = this.environment?.child;
     this.killEnvironment('stopped');
+    // Resolve only once the process is gone, so a caller that exits right after leaves none behind.
+    if (child && child.exitCode === null && child.signalCode === null) {
+      await new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        if (child.exitCode !== null || child.signalCode !== null) resolve();
+      });
+    }
     await new Promise<void>((resolve) => {
       if (!this.server) return resolve();
       this.server.closeAllConnections();

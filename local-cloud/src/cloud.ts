@@ -47,6 +47,12 @@ export interface LocalCloudOptions {
   readonly accountId?: string;
   /** The local values file (secrets, parameter overrides). */
   readonly valuesFile: string;
+  /**
+   * Seconds before a message a batch reported as failed is received again. Lambda leaves it to
+   * the queue's visibility timeout (minutes for a slow consumer); a local run may want it sooner.
+   * @default undefined (the queue's visibility timeout, as on Lambda)
+   */
+  readonly sqsRetryDelaySeconds?: number;
   /** Execution environments per function. @default 4 */
   readonly maxEnvironments?: number;
   /** Where `ferrule trigger` and `ferrule token` find the running local cloud. */
@@ -376,7 +382,12 @@ export class LocalCloud {
       const key = JSON.stringify(mapping);
       wanted.set(key, () =>
         mapping.kind === 'sqs'
-          ? new SqsMappingPoller(mapping, context, this.pools.get(mapping.functionArn)?.limit ?? 1)
+          ? new SqsMappingPoller(
+              mapping,
+              context,
+              this.pools.get(mapping.functionArn)?.limit ?? 1,
+              this.options.sqsRetryDelaySeconds,
+            )
           : new StreamMappingPoller(mapping, context),
       );
     }

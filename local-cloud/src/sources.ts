@@ -95,9 +95,11 @@ export class SqsMappingPoller implements Runner {
     private readonly spec: SqsMappingSpec,
     private readonly context: SourceContext,
     private readonly concurrency: number,
+    retryDelaySeconds?: number,
   ) {
     this.client = new SQSClient(clientConfig(context));
     this.source = new SqsQueueSource({
+      ...(retryDelaySeconds !== undefined ? { retryDelaySeconds } : {}),
       queueUrl: spec.motoQueueUrl,
       batchSize: Math.min(10, spec.batchSize),
       reportBatchItemFailures: spec.reportBatchItemFailures,

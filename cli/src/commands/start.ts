@@ -25,6 +25,7 @@ interface StartFlags {
   watch?: boolean;
   build: boolean;
   assembly?: string;
+  sqsRetryDelay?: string;
 }
 
 export function registerStart(program: Command) {
@@ -37,6 +38,10 @@ export function registerStart(program: Command) {
     .option(
       '--values <file>',
       `local secrets and parameter overrides (default: ${relative(projectRoot, LOCAL_VALUES)})`,
+    )
+    .option(
+      '--sqs-retry-delay <seconds>',
+      "failed SQS messages come back after this long instead of the queue's visibility timeout",
     )
     .option('--json', "print the functions' log lines as they wrote them (no pretty-printing)")
     .option(
@@ -73,6 +78,15 @@ export function registerStart(program: Command) {
       const port = portOption(flags.port, '--port');
       const endpointPort = portOption(flags.endpointPort, '--endpoint-port');
       const environments = Number(flags.environments);
+      const retryDelay = flags.sqsRetryDelay === undefined ? undefined : Number(flags.sqsRetryDelay);
+      if (
+        retryDelay !== undefined &&
+        !(Number.isInteger(retryDelay) && retryDelay >= 0 && retryDelay <= 43_200)
+      ) {
+        throw new CliError(
+          `--sqs-retry-delay must be whole seconds from 0 to 43200, not ${flags.sqsRetryDelay}`,
+        );
+      }
       if (!Number.isInteger(environments) || environments < 1 || environments > 64) {
         throw new CliError(`--environments must be a whole number from 1 to 64, not ${flags.environments}`);
       }
@@ -101,6 +115,7 @@ export function registerStart(program: Command) {
           port,
           endpointPort,
           maxEnvironments: environments,
+          ...(retryDelay !== undefined ? { sqsRetryDelaySeconds: retryDelay } : {}),
           valuesFile: flags.values ? resolve(flags.values) : LOCAL_VALUES,
           stateFile: LOCAL_CLOUD_STATE,
           log,

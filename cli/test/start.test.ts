@@ -1,0 +1,162 @@
+// `ferrule start` as a user runs it: serves an assembly, answers HTTP, and Ctrl-C (SIGINT) or
+// SIGTERM stops moto, every function process and every server, leaving no port bound.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../local-cloud/src/cloud.ts';
+import { testFunction, writeAssembly } from '../../local-cloud/test/helpers.ts';
+import { ferruleBin } from './run-ferrule.ts';
+
+const fn = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
+const assembly = () =>
+  writeAssembly({
+    StartTest: {
+      Echo: testFunction('echo', 'echo'),
+      Api: { Type: 'AWS::ApiGatewayV2::Api', Properties: { Name: 'start-test', ProtocolType: 'HTTP' } },
+      Integration: {
+        Type: 'AWS::ApiGatewayV2::Integration',
+        Properties: {
+          ApiId: { Ref: 'Api' },
+          IntegrationType: 'AWS_PROXY',
+          IntegrationUri: fn('Echo'),
+          PayloadFormatVersion: '2.0',
+        },
+      },
+      Route: {
+        Type: 'AWS::ApiGatewayV2::Route',
+        Properties: {
+          ApiId: { Ref: 'Api' },
+          RouteKey: 'GET /echo',
+          Target: { 'Fn::Join': ['', ['integrations/', { Ref: 'Integration' }]] },
+        },
+      },
+      Queue: { Type: 'AWS::SQS::Queue', Properties: {} },
+      Mapping: {
+        Type: 'AWS::Lambda::EventSourceMapping',
+        Properties: { EventSourceArn: fn('Queue'), FunctionName: { Ref: 'Echo' } },
+      },
+    },
+  });
+
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+function start(dir: string, port: number, endpointPort: number) {
+  const child = spawn(
+    process.execPath,
+    [
+      ferruleBin,
+      'start',
+      '--assembly',
+      dir,
+      '--port',
+      String(port),
+      '--endpoint-port',
+      String(endpointPort),
+      '--values',
+      `${dir}/values.json`,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, AWS_ENDPOINT_URL: '', NO_COLOR: '1' } },
+  );
+  children.push(child);
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  /** Resolves when the output shows `text` (progress, not a clock), or rejects when the process ends first. */
+  const shows = (text: string) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (output.includes(text)) resolve();
+      };
+      child.stdout?.on('data', check);
+      child.stderr?.on('data', check);
+      void exited.then(() =>
+        output.includes(text) ? resolve() : reject(new Error(`exited before "${text}":\n${output}`)),
+      );
+      check();
+    });
+  return { child, exited, shows, output: () => output };
+}
+
+/** Every process below `pid` (moto, the function environments). */
+function descendants(pid: number): number[] {
+  let out = '';
+  try {
+    out = execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' });
+  } catch {
+    return [];
+  }
+  const direct = out.split('\n').filter(Boolean).map(Number);
+  return [...direct, ...direct.flatMap(descendants)];
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
+describe('ferrule start', () => {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`serves until ${signal}, then leaves no process and no bound port`, async () => {
+      const dir = await assembly();
+      const [port, endpointPort] = [await freePort(), await freePort()];
+      const run = start(dir, port, endpointPort);
+      await run.shows('serving');
+      const response = await fetch(`http://127.0.0.1:${port}/echo`);
+      expect(response.status).toBe(200);
+      const processes = descendants(run.child.pid as number);
+      // moto, and the echo function's environment (sh → node).
+      expect(processes.length).toBeGreaterThanOrEqual(2);
+
+      run.child.kill(signal);
+      const [code] = await run.exited;
+      expect(code, run.output()).toBe(0);
+      const survivors = processes.filter(alive);
+      const described =
+        survivors.length > 0
+          ? execFileSync('ps', ['-o', 'pid,ppid,stat,args', '-p', survivors.join(',')], { encoding: 'utf8' })
+          : '';
+      expect(survivors, described).toEqual([]);
+      expect(await portFree(port)).toBe(true);
+      expect(await portFree(endpointPort)).toBe(true);
+    }, 120_000);
+  }
+
+  it('refuses a port in use, naming it and --port, and leaves moto stopped', async () => {
+    const dir = await assembly();
+    const blocker = createServer();
+    blocker.listen(0, '127.0.0.1');
+    await once(blocker, 'listening');
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const run = start(dir, port, await freePort());
+      const [code] = await run.exited;
+      expect(code).toBe(1);
+      expect(run.output()).toContain(`port ${port} is in use`);
+      expect(run.output()).toContain('--port');
+      expect(descendants(run.child.pid as number)).toEqual([]);
+    } finally {
+      blocker.close();
+    }
+  }, 120_000);
+});
