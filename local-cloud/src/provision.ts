@@ -28,7 +28,13 @@ import {
   ResourceNotFoundException,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  SetQueueAttributesCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { StackTemplate, TemplateResource } from './assembly.ts';
 import {
@@ -377,10 +383,22 @@ class StackProvisioner {
       attributes.RedrivePolicy =
         typeof props.RedrivePolicy === 'string' ? props.RedrivePolicy : JSON.stringify(props.RedrivePolicy);
     }
-    const created = await this.clients.sqs.send(
-      new CreateQueueCommand({ QueueName: name, Attributes: attributes }),
-    );
-    const motoUrl = created.QueueUrl ?? '';
+    let motoUrl: string;
+    try {
+      const created = await this.clients.sqs.send(
+        new CreateQueueCommand({ QueueName: name, Attributes: attributes }),
+      );
+      motoUrl = created.QueueUrl ?? '';
+    } catch (error) {
+      // Watch mode with changed attributes: keep the queue and its messages, apply the new settings.
+      if ((error as Error).name !== 'QueueAlreadyExists' && (error as Error).name !== 'QueueNameExists')
+        throw error;
+      motoUrl = (await this.clients.sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl ?? '';
+      const { FifoQueue: _fifo, ...changeable } = attributes;
+      await this.clients.sqs.send(
+        new SetQueueAttributesCommand({ QueueUrl: motoUrl, Attributes: changeable }),
+      );
+    }
     const arnAttribute = await this.clients.sqs.send(
       new GetQueueAttributesCommand({ QueueUrl: motoUrl, AttributeNames: ['QueueArn'] }),
     );

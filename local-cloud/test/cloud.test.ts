@@ -281,7 +281,10 @@ describe('the local cloud on a fixture app', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('apigw-requestid')).toBeTruthy();
     const { event, env } = (await response.json()) as {
-      event: Record<string, any>;
+      event: {
+        headers: Record<string, string>;
+        requestContext: { time: string };
+      } & Record<string, unknown>;
       env: Record<string, string>;
     };
     expect(event).toMatchObject({

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these are Fn::Sub strings of CloudFormation, not JavaScript templates
 import { describe, expect, it } from 'vitest';
 import {
   type ResolveContext,
