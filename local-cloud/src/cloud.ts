@@ -85,6 +85,8 @@ export class LocalCloud {
   private readonly servers = new Map<string, HttpApiServer>();
   private readonly runners = new Map<string, Runner>();
   private readonly apiPorts = new Map<string, number>();
+  /** Watch mode: artifacts built since start, by crate, used instead of the assembly's. */
+  private readonly artifactOverrides = new Map<string, string>();
   private readonly region: string;
   private readonly accountId: string;
   private readonly jwt: JwtVerifier;
@@ -177,6 +179,23 @@ export class LocalCloud {
     return rule;
   }
 
+  /**
+   * Watch mode: serves a new build of a crate. Idle environments of its functions stop now, busy
+   * ones after their invocation; the next invocation cold-starts the new code.
+   */
+  async useArtifact(crate: string, artifact: string): Promise<string[]> {
+    this.artifactOverrides.set(crate, artifact);
+    const swapped: string[] = [];
+    for (const [arn, spec] of this.model.functions) {
+      if (spec.crate !== crate) continue;
+      const updated = { ...spec, artifact };
+      this.model.functions.set(arn, updated);
+      await this.pools.get(arn)?.replace(updated);
+      swapped.push(spec.label);
+    }
+    return swapped;
+  }
+
   /** Watch mode: the re-synthesized assembly, reconciled without losing data. */
   async reload(): Promise<void> {
     const stacks = readAssembly(this.options.assemblyDir);
@@ -184,6 +203,10 @@ export class LocalCloud {
     const model = emptyModel();
     this.resolved = await provision(stacks, model, this.provisionOptions());
     const previous = this.model;
+    for (const [arn, spec] of model.functions) {
+      const override = spec.crate ? this.artifactOverrides.get(spec.crate) : undefined;
+      if (override) model.functions.set(arn, { ...spec, artifact: override });
+    }
     this.model = model;
     for (const [arn, spec] of model.functions) {
       const pool = this.pools.get(arn);

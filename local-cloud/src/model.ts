@@ -9,6 +9,8 @@ export interface FunctionSpec {
   readonly arn: string;
   /** What the logs call it: the crate (`ferrule:crate` metadata), else the construct id. */
   readonly label: string;
+  /** The Rust crate it is built from (`ferrule:crate` metadata, written by RustFunction). */
+  readonly crate?: string;
   /** The zip the template deploys (`aws:asset:path` in the assembly). */
   readonly artifact: string;
   readonly runtime: string;

@@ -695,6 +695,9 @@ class StackProvisioner {
       name,
       arn,
       label: functionLabel(resource),
+      ...(typeof resource.metadata['ferrule:crate'] === 'string'
+        ? { crate: resource.metadata['ferrule:crate'] }
+        : {}),
       artifact: assetPath.endsWith('.zip') ? artifact : join(dirname(artifact), assetPath),
       runtime,
       architecture,
