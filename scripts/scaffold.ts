@@ -2,7 +2,8 @@
 // the repository, then what `npm test` would check there: rustfmt, clippy --locked, the new
 // crates' tests, a release build, each artifact invoked with its fixture under the emulator,
 // tsc and Biome on the generated TypeScript, cdk synth + cfn-lint, and the rule packs
-// (AwsSolutions, Serverless, ADR-002) on the generated stack. The copy shares node_modules,
+// (AwsSolutions, Serverless, ADR-002) on the generated stack, and each function served by the
+// local cloud through its trigger (scaffold-serve.ts). The copy shares node_modules,
 // .venv and the Cargo target folder with this checkout, so nothing is downloaded or rebuilt
 // that is already built.
 import {
@@ -29,6 +30,7 @@ import {
   toolEnvironment,
 } from '@ferrule/cli';
 import { LocalFunction } from '@ferrule/emulator';
+import { serveEach } from './scaffold-serve.ts';
 import { type CheckOutcome, firstMismatch } from './smoke.ts';
 
 export interface ScaffoldCase {
@@ -97,7 +99,10 @@ export function copyRepository(): string {
     if (entry === '@ferrule') continue;
     symlinkSync(join(projectRoot, 'node_modules', entry), join(modules, entry));
   }
-  for (const pkg of ['cli', 'emulator', 'infrastructure']) {
+  const workspaces = (
+    JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { workspaces: string[] }
+  ).workspaces;
+  for (const pkg of workspaces) {
     symlinkSync(join('..', '..', pkg), join(modules, '@ferrule', pkg));
   }
   return copy;
@@ -226,6 +231,20 @@ export async function runScaffold(
         copyEnv,
       );
       check('cfn-lint with serverless rules', { ...lint, code: cfnLintFoundErrors(lint.code) ? 1 : 0 });
+      log('serving the app with the local cloud');
+      results.push(
+        ...(await serveEach(
+          copy,
+          cases.map((c) => ({
+            name: c.name,
+            trigger: c.args[c.args.indexOf('--trigger') + 1] ?? '',
+            fixture:
+              /event = "([^"]+)"/.exec(
+                readFileSync(join(copy, 'backend/functions', c.name, 'Cargo.toml'), 'utf8'),
+              )?.[1] ?? '',
+          })),
+        )),
+      );
     }
     check(
       'rule packs (AwsSolutions, Serverless, ADR-002) on the declarations',

@@ -7,10 +7,11 @@
 // unit make every relink take about half a minute on 2 cores; `local` keeps release's behaviour
 // (no overflow checks, unwinding) without them and links in seconds. Deployed artifacts stay release.
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, type FSWatcher, mkdirSync, readFileSync, watch } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { LocalCloud, LogSink } from '@ferrule/local-cloud';
+import { watch } from 'chokidar';
 import yazl from 'yazl';
 import { platformTargetDir, runCargo } from './build.ts';
 import { listFunctions, type Platform, paths, platformName, projectRoot, rustTarget } from './project.ts';
@@ -22,6 +23,12 @@ export interface WatchOptions {
   readonly log: LogSink;
   /** Quiet time after the last change before the rebuild starts. @default 200 */
   readonly debounceMs?: number;
+  /**
+   * Whether the served artifacts were built from the sources as they are (`start` built them).
+   * When not (`--no-build`), every function moves to its watch build once that is ready.
+   * @default true
+   */
+  readonly artifactsCurrent?: boolean;
 }
 
 /** The Cargo profile watch builds with (backend/Cargo.toml). */
@@ -33,12 +40,8 @@ const IGNORED = /(^|\/)(target|cdk\.out|node_modules|\.git)(\/|$)|~$|\.swp$|\.tm
 /** Starts watching; returns the function that stops it. */
 export function startWatch(options: WatchOptions): () => void {
   const { platform, log, cloud } = options;
-  const binaries = join(
-    platformTargetDir(platform),
-    rustTarget(platform).replace(/\.[\d.]+$/, ''),
-    WATCH_PROFILE,
-  );
-  const zips = join(paths.dist, '..', `lambda-${WATCH_PROFILE}`, platformName(platform));
+  // cargo lambda writes each binary to <lambda dir>/<crate>/bootstrap; the zip goes beside it.
+  const output = join(paths.dist, '..', `lambda-${WATCH_PROFILE}`, platformName(platform));
   /** Hash of each crate's binary as last served (or as first built, before any change). */
   const served = new Map<string, string>();
   let backendChanged = false;
@@ -50,13 +53,22 @@ export function startWatch(options: WatchOptions): () => void {
 
   const build = () =>
     runCargo(
-      ['lambda', 'build', '--profile', WATCH_PROFILE, '--target', rustTarget(platform)],
+      [
+        'lambda',
+        'build',
+        '--profile',
+        WATCH_PROFILE,
+        '--target',
+        rustTarget(platform),
+        '--lambda-dir',
+        output,
+      ],
       'quiet',
       platformTargetDir(platform),
     );
 
   const hashOf = (crate: string): string | undefined => {
-    const binary = join(binaries, crate);
+    const binary = join(output, crate, 'bootstrap');
     return existsSync(binary) ? createHash('sha256').update(readFileSync(binary)).digest('hex') : undefined;
   };
 
@@ -67,8 +79,8 @@ export function startWatch(options: WatchOptions): () => void {
       const hash = hashOf(fn.name);
       if (!hash || served.get(fn.name) === hash) continue;
       served.set(fn.name, hash);
-      const zip = join(zips, fn.name, 'bootstrap.zip');
-      await zipBinary(join(binaries, fn.name), zip);
+      const zip = join(output, fn.name, 'bootstrap.zip');
+      await zipBinary(join(output, fn.name, 'bootstrap'), zip);
       swapped.push(...(await cloud.useArtifact(fn.name, zip)));
     }
     return swapped;
@@ -81,6 +93,15 @@ export function startWatch(options: WatchOptions): () => void {
     log.info(`preparing watch builds (cargo profile ${WATCH_PROFILE}) in the background`);
     try {
       await build();
+      if (options.artifactsCurrent === false || backendChanged) {
+        // What serves may differ from the sources (an edit during this build, or --no-build).
+        backendChanged = false;
+        const swapped = await swapChanged();
+        log.info(
+          `watch builds ready in ${((performance.now() - started) / 1000).toFixed(1)} s; serving them: ${swapped.join(', ')}`,
+        );
+        return;
+      }
       for (const fn of await listFunctions()) {
         const hash = hashOf(fn.name);
         if (hash) served.set(fn.name, hash);
@@ -142,18 +163,20 @@ export function startWatch(options: WatchOptions): () => void {
     if (backendChanged || infrastructureChanged) await cycle();
   };
 
-  const watchers: FSWatcher[] = [
-    watch(paths.backend, { recursive: true }, (_event, file) => file && schedule('backend', String(file))),
-    watch(
-      paths.infrastructure,
-      { recursive: true },
-      (_event, file) => file && schedule('infrastructure', String(file)),
-    ),
-  ];
+  // chokidar, not fs.watch: Node's recursive fs.watch on Linux misses a file replaced by unlink and
+  // create (what `git checkout` does).
+  const watcher = watch([paths.backend, paths.infrastructure], {
+    ignoreInitial: true,
+    ignored: (path) => IGNORED.test(relative(projectRoot, path)),
+  });
+  watcher.on('all', (_event, path) => {
+    const area = path.startsWith(paths.backend) ? 'backend' : 'infrastructure';
+    schedule(area, relative(area === 'backend' ? paths.backend : paths.infrastructure, path));
+  });
   return () => {
     stopped = true;
     clearTimeout(timer);
-    for (const watcher of watchers) watcher.close();
+    void watcher.close();
   };
 }
 

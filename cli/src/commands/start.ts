@@ -133,7 +133,10 @@ export function registerStart(program: Command) {
         throw error;
       }
       process.stdout.write(`\n${cloud.summary()}\n\n`);
-      const stopWatch = flags.watch && !flags.assembly ? startWatch({ cloud, platform, log }) : undefined;
+      const stopWatch =
+        flags.watch && !flags.assembly
+          ? startWatch({ cloud, platform, log, artifactsCurrent: flags.build })
+          : undefined;
       log.info(
         `serving; Ctrl-C stops everything${flags.watch ? '; watching backend/ and infrastructure/' : ''}`,
       );
