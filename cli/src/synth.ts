@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError } from './errors.ts';
+import { forgetSynth, recordSynth } from './freshness.ts';
 import { type CommandResult, runCommand } from './process.ts';
 import { type Platform, paths, platformName, projectRoot, toolEnvironment } from './project.ts';
 
@@ -50,8 +51,10 @@ export async function synthesize(
   platform: Platform,
   progress: 'inherit' | 'quiet' = 'inherit',
 ): Promise<string[]> {
+  forgetSynth();
   const { code, output } = await runCdkSynth({ platform, echo: progress === 'inherit' });
   if (code !== 0) throw new CliError(`cdk synth failed (exit ${code}):\n${output.trim()}`, 1);
+  recordSynth(platform);
   return readdirSync(paths.cdkOut)
     .filter((file) => file.endsWith('.template.json'))
     .map((file) => join(paths.cdkOut, file));

@@ -133,6 +133,13 @@ function sampleResult(overrides: Partial<Record<string, FunctionResult>> = {}): 
       '50': { functions: 50, cachedMs: 7000, runs: 3, withBuildMs: 12000, builds: 1 },
     },
     build: { cleanMs: 400_000, incrementalMs: 40_000, incrementalIn: 'clean target' },
+    localCloud: {
+      startToAnswerMs: 8_000,
+      httpRoundTripMs: flat(2.5),
+      directInvokeMs: flat(1.5),
+      httpOverheadP50Ms: 1,
+      invocations: 1000,
+    },
     cost: costTable(functions),
     prices: LAMBDA_PRICES,
     targets: [],
@@ -311,6 +318,21 @@ describe('result check (the npm test smoke run)', () => {
     expect(problems).toContain('functions.orders-api.warm.durationMs.p50 is missing or not a number');
     expect(problems).toContain('functions.node-hello.cold.initMs.p50 is missing or not a number');
     expect(checkBenchResult(result, [...names, 'ghost'])).toContain('functions.ghost is missing');
+    delete result.localCloud;
+    expect(checkBenchResult(result, names)).toContain(
+      'localCloud.startToAnswerMs is missing or not a number',
+    );
+  });
+
+  it('reports the local cloud targets, watch reload unmeasured unless asked for', () => {
+    const byId = new Map(sampleResult().targets.map((t) => [t.id, t]));
+    expect(byId.get('local-cloud:start')?.met).toBe(true);
+    expect(byId.get('local-cloud:http-overhead')).toMatchObject({
+      met: true,
+      measured: expect.stringContaining('1.00 ms'),
+    });
+    expect(byId.get('local-cloud:watch-reload')?.met).toBeNull();
+    expect(renderMarkdown(sampleResult(), 'chart.svg')).toContain('## Local cloud (`ferrule start`)');
   });
 });
 

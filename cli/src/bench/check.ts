@@ -15,6 +15,14 @@ export function checkBenchResult(result: unknown, expectedFunctions: readonly st
     if (!finite(at(path))) problems.push(`${path} is missing or not a number`);
   };
   need('calibration.spawnTrueMs.p50');
+  for (const figure of [
+    'startToAnswerMs',
+    'httpRoundTripMs.p50',
+    'directInvokeMs.p50',
+    'httpOverheadP50Ms',
+  ]) {
+    need(`localCloud.${figure}`);
+  }
   need('machine.cores');
   for (const name of expectedFunctions) {
     if (at(`functions.${name}`) === undefined) {

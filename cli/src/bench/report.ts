@@ -228,6 +228,42 @@ export function renderMarkdown(result: BenchResult, chartFile: string): string {
     ),
   );
   out.push('');
+  if (result.localCloud) {
+    const local = result.localCloud;
+    out.push('## Local cloud (`ferrule start`)');
+    out.push('');
+    out.push(
+      markdownTable(
+        ['figure', 'value'],
+        [
+          [
+            '`ferrule start` (already built) → `GET /hello` answers',
+            `${(local.startToAnswerMs / 1000).toFixed(2)} s`,
+          ],
+          [
+            `warm \`GET /hello\` through the local HTTP API, p50 / p99 (${local.invocations} requests)`,
+            `${ms(local.httpRoundTripMs.p50)} / ${ms(local.httpRoundTripMs.p99)}`,
+          ],
+          [
+            'the same event straight to the emulator, p50 / p99',
+            `${ms(local.directInvokeMs.p50)} / ${ms(local.directInvokeMs.p99)}`,
+          ],
+          ['overhead of the local HTTP API, p50', ms(local.httpOverheadP50Ms)],
+          [
+            'watch: one-line change of hello-http → new answer (`local` profile)',
+            local.watchReloadMs === undefined
+              ? 'not measured (`--watch-reload`)'
+              : `${(local.watchReloadMs / 1000).toFixed(2)} s`,
+          ],
+          [
+            'watch: first `local` profile build, in the background after start',
+            local.watchFirstBuildMs === undefined ? '–' : `${(local.watchFirstBuildMs / 1000).toFixed(1)} s`,
+          ],
+        ],
+      ),
+    );
+    out.push('');
+  }
   out.push('## Build and synth');
   out.push('');
   const buildRows: string[][] = [];

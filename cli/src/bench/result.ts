@@ -3,6 +3,7 @@
 import { ZIP_BUDGET_BYTES } from '../build.ts';
 import type { CleanBuildFigures, SynthFigures } from './build-synth.ts';
 import { type CostFigures, invocationCost, type LAMBDA_PRICES } from './cost.ts';
+import type { LocalCloudFigures } from './local-cloud.ts';
 import type { Machine } from './machine.ts';
 import type { SubjectFigures } from './measure.ts';
 import type { Spread } from './stats.ts';
@@ -58,6 +59,8 @@ export interface BenchResult {
   /** Incremental rebuild in the shared target folder (--quick). */
   incrementalMs?: number;
   synth: Record<string, SynthFigures>;
+  /** `ferrule start`, the local HTTP API's overhead, watch reload (docs/local-cloud.md). */
+  localCloud?: LocalCloudFigures;
   cost: Record<string, Record<string, { cold?: CostFigures; warm?: CostFigures }>>;
   readonly prices: typeof LAMBDA_PRICES;
   targets: Target[];
@@ -182,6 +185,33 @@ export function referenceBudget(functions: Record<string, FunctionResult>): Refe
 /** The suite's targets (reported, never asserted), and ADR-002's own claims. */
 export function evaluateTargets(result: BenchResult): Target[] {
   const targets: Target[] = [];
+  const local = result.localCloud;
+  if (local) {
+    targets.push(
+      {
+        id: 'local-cloud:start',
+        description: '`ferrule start` on an already-built tree → HTTP API answering, within 10 s',
+        measured: `${(local.startToAnswerMs / 1000).toFixed(1)} s`,
+        met: local.startToAnswerMs <= 10_000,
+      },
+      {
+        id: 'local-cloud:http-overhead',
+        description: 'Local HTTP API over a direct emulator invocation, warm p50, within 2 ms',
+        measured: `${ms(local.httpOverheadP50Ms)} (${ms(local.httpRoundTripMs.p50)} vs ${ms(local.directInvokeMs.p50)})`,
+        met: local.httpOverheadP50Ms <= 2,
+      },
+      {
+        id: 'local-cloud:watch-reload',
+        description:
+          'Watch mode: a one-line change of a handler → new code answering through the API, within 20 s',
+        measured:
+          local.watchReloadMs === undefined
+            ? 'not measured (ferrule bench --watch-reload)'
+            : `${(local.watchReloadMs / 1000).toFixed(1)} s`,
+        met: local.watchReloadMs === undefined ? null : local.watchReloadMs <= 20_000,
+      },
+    );
+  }
   const fns = result.functions;
   const p50 = (name: string) => fns[name]?.cold?.firstResponseMs.p50;
   const floor = p50('baseline-hello');

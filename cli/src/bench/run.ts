@@ -10,6 +10,7 @@ import { startMoto } from '../moto.ts';
 import { defaultPlatform, listFunctions, paths, platformName, projectRoot } from '../project.ts';
 import { cleanAndIncremental, incrementalRebuild, synthFigures, timedWorkspaceBuild } from './build-synth.ts';
 import { LAMBDA_PRICES } from './cost.ts';
+import { measureLocalCloud } from './local-cloud.ts';
 import { describeMachine, shortCommit } from './machine.ts';
 import {
   artifactFigures,
@@ -39,6 +40,8 @@ export interface BenchOptions {
   readonly quick?: boolean;
   /** Where the report, JSON and chart go. @default bench/results */
   readonly outDir?: string;
+  /** Also measure watch mode's reload (edits hello-http's handler and restores it). @default false */
+  readonly watchReload?: boolean;
   /** Progress lines. @default stderr */
   readonly log?: (line: string) => void;
 }
@@ -166,6 +169,10 @@ export async function runBench(
     const counts = quick ? [1, 10] : [1, 10, 50];
     log(`cdk synth of generated apps with ${counts.join(', ')} functions`);
     for (const s of await synthFigures(counts, quick ? 1 : 3)) result.synth[String(s.functions)] = s;
+    result.localCloud = await measureLocalCloud(
+      { invocations: quick ? 100 : 1000, watchReload: options.watchReload ?? false },
+      log,
+    );
   }
 
   result.targets = evaluateTargets(result);

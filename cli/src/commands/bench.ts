@@ -11,6 +11,7 @@ interface BenchFlags {
   quick?: boolean;
   compare?: string[];
   out?: string;
+  watchReload?: boolean;
 }
 
 export function registerBench(program: Command) {
@@ -28,13 +29,19 @@ export function registerBench(program: Command) {
       '--compare <files...>',
       'print the change of every figure between two result JSON files (a.json b.json)',
     )
+    .option('--watch-reload', "also time watch mode's reload after a one-line change of hello-http")
     .option('--out <dir>', 'where the report, JSON and chart go (default: bench/results)')
     .action(async (functions: string[], flags: BenchFlags) => {
       if (flags.compare) {
         process.exitCode = await compare(flags.compare);
         return;
       }
-      const { result, files } = await runBench({ only: functions, quick: flags.quick, outDir: flags.out });
+      const { result, files } = await runBench({
+        only: functions,
+        quick: flags.quick,
+        outDir: flags.out,
+        watchReload: flags.watchReload,
+      });
       const rows = Object.entries(result.pairs).map(([label, pair]) => [
         label,
         `${pair.firstResponseSpeedup.toFixed(1)}× faster to first response`,

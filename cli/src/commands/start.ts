@@ -3,8 +3,9 @@ import type { LocalCloud } from '@ferrule/local-cloud';
 import type { Command } from 'commander';
 import { buildFunctions } from '../build.ts';
 import { CliError } from '../errors.ts';
+import { artifactsFresh, synthFresh } from '../freshness.ts';
 import { startMoto } from '../moto.ts';
-import { parsePlatform, paths, projectRoot } from '../project.ts';
+import { listFunctions, parsePlatform, paths, projectRoot } from '../project.ts';
 import { synthesize } from '../synth.ts';
 import { startWatch } from '../watch.ts';
 import { artifactTable } from './build.ts';
@@ -92,11 +93,19 @@ export function registerStart(program: Command) {
       }
       const assemblyDir = flags.assembly ? resolve(flags.assembly) : paths.cdkOut;
       if (flags.build && !flags.assembly) {
-        process.stderr.write('==> building every function (cargo lambda build --release)\n');
-        const built = await buildFunctions({ platform, progress: 'inherit' });
-        process.stderr.write(`${artifactTable(built)}\n`);
-        process.stderr.write('==> synthesizing the CDK app (cdk synth, offline)\n');
-        await synthesize(platform, 'quiet');
+        if (artifactsFresh(await listFunctions(), platform)) {
+          process.stderr.write('==> artifacts are newer than every change under backend/: no build\n');
+        } else {
+          process.stderr.write('==> building every function (cargo lambda build --release)\n');
+          const built = await buildFunctions({ platform, progress: 'inherit' });
+          process.stderr.write(`${artifactTable(built)}\n`);
+        }
+        if (synthFresh(platform)) {
+          process.stderr.write('==> cdk.out is newer than every change to the app: no synth\n');
+        } else {
+          process.stderr.write('==> synthesizing the CDK app (cdk synth, offline)\n');
+          await synthesize(platform, 'quiet');
+        }
       }
       process.stderr.write('==> starting moto and the local cloud\n');
       // Loaded here, not at the top: the other commands never pay for the AWS SDK clients.
