@@ -462,7 +462,7 @@ export class LocalCloud {
     const trigger = /^\/rules\/([^/]+)\/trigger$/.exec(path);
     if (method === 'POST' && trigger?.[1]) {
       try {
-        const rule = await this.trigger(decodeURIComponent(trigger[1]));
+        const rule = await this.trigger(safeDecode(trigger[1]));
         return { status: 200, body: { fired: rule.name, targets: rule.targets.length } };
       } catch (error) {
         return { status: 404, body: { message: (error as Error).message } };
@@ -530,4 +530,12 @@ export function assertPortFree(port: number, option: string): Promise<void> {
     });
     probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
   });
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }

@@ -20,6 +20,7 @@ import type { LogSink } from './log.ts';
 import type { CognitoTrigger, UserPoolSpec } from './model.ts';
 
 const COGNITO_TARGET = 'AWSCognitoIdentityProviderService.';
+const MAX_REQUEST_BYTES = 32 * 1024 * 1024;
 
 export type ControlHandler = (
   method: string,
@@ -86,7 +87,14 @@ export class LocalEndpoint {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      // Larger than any AWS API request (DynamoDB's BatchWriteItem stops at 16 MB): refuse, don't buffer.
+      if (size > MAX_REQUEST_BYTES)
+        return cognitoError(res, 413, 'RequestEntityTooLarge', 'request body too large');
+      chunks.push(chunk as Buffer);
+    }
     const body = Buffer.concat(chunks);
     const url = req.url ?? '/';
     if (url.startsWith('/_ferrule/')) {

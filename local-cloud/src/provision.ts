@@ -679,10 +679,17 @@ class StackProvisioner {
     const architecture = ((props.Architectures as string[] | undefined)?.[0] ??
       'x86_64') as FunctionSpec['architecture'];
     const result = { ref: name, attributes: { Arn: arn } };
-    if (typeof assetPath !== 'string' || !runtime.startsWith('provided')) {
+    const host = process.arch === 'arm64' ? 'arm64' : 'x86_64';
+    if (typeof assetPath !== 'string' || !runtime.startsWith('provided') || architecture !== host) {
+      const why =
+        typeof assetPath !== 'string'
+          ? ', no local asset'
+          : architecture !== host
+            ? `, ${architecture} on an ${host} machine`
+            : '';
       this.model.unemulated.push({
         ...describe(resource),
-        type: `AWS::Lambda::Function (${runtime}${typeof assetPath === 'string' ? '' : ', no local asset'})`,
+        type: `AWS::Lambda::Function (${runtime}${why})`,
         why: 'not emulated locally',
       });
       return result;

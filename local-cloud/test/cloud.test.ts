@@ -214,6 +214,8 @@ const resources = {
       ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
     },
   },
+  // Built for the other architecture: this machine cannot run it.
+  OtherArch: testFunction('other-arch', 'echo', { Architectures: [process.arch === 'arm64' ? 'x86_64' : 'arm64'] }),
   Alarm: { Type: 'AWS::CloudWatch::Alarm', Properties: {} },
   Role: { Type: 'AWS::IAM::Role', Properties: {} },
 };
@@ -264,6 +266,7 @@ describe('the local cloud on a fixture app', () => {
     expect(summary).toContain('ANY /items/{id}');
     expect(summary).toMatch(/not emulated locally: AWS::CloudWatch::Alarm Alarm/);
     expect(summary).toMatch(/not enforced locally: AWS::IAM::Role Role/);
+    expect(summary).toMatch(/not emulated locally: AWS::Lambda::Function \(provided\.al2023, (arm64|x86_64) on an (x86_64|arm64) machine\) OtherArch/);
     expect(summary).toContain(`nightly-${run} (cron(0 2 * * ? *), next `);
   });
 
