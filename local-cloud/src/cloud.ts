@@ -356,8 +356,10 @@ export class LocalCloud {
     const first = this.options.port ?? 3000;
     for (const stack of stacks) {
       for (const resource of stack.resources) {
-        if (resource.type !== 'AWS::ApiGatewayV2::Api' || resource.properties.ProtocolType !== 'HTTP')
-          continue;
+        const served =
+          (resource.type === 'AWS::ApiGatewayV2::Api' && resource.properties.ProtocolType === 'HTTP') ||
+          resource.type === 'AWS::Lambda::Url';
+        if (!served) continue;
         const key = `${stack.stackName}/${resource.logicalId}`;
         if (this.apiPorts.has(key)) continue;
         this.apiPorts.set(key, first === 0 ? await freePort() : first + this.apiPorts.size);

@@ -264,6 +264,8 @@ class StackProvisioner {
         return { ref: localId(resource), attributes: {} };
       case 'AWS::ApiGatewayV2::Stage':
         return { ref: String(props.StageName ?? '$default'), attributes: {} };
+      case 'AWS::Lambda::Url':
+        return this.functionUrl(resource, props);
       default:
         this.model.unemulated.push({ ...describe(resource), why: 'not emulated locally' });
         return placeholder(resource, this.region, this.account);
@@ -836,6 +838,62 @@ class StackProvisioner {
     });
     const port = this.options.apiPort(`${this.stack.stackName}/${resource.logicalId}`);
     return { ref: apiId, attributes: { ApiId: apiId, ApiEndpoint: `http://127.0.0.1:${port}` } };
+  }
+
+  /**
+   * A function URL: its own port, every request to the function as a payload 2.0 event with route
+   * `$default`, as Lambda's URLs send it. IAM auth cannot be checked locally: such a URL answers 500.
+   */
+  private functionUrl(resource: TemplateResource, props: Props): ResolvedResource {
+    const target = String(props.TargetFunctionArn ?? '');
+    const functionArn = target.startsWith('arn:')
+      ? unqualifiedFunctionArn(target)
+      : `arn:aws:lambda:${this.region}:${this.account}:function:${target}`;
+    const key = `${this.stack.stackName}/${resource.logicalId}`;
+    const port = this.options.apiPort(key);
+    const cors = props.Cors as Props | undefined;
+    const list = (value: unknown) => (Array.isArray(value) ? value.map(String) : []);
+    const iam = props.AuthType === 'AWS_IAM';
+    this.model.apis.push({
+      stackName: this.stack.stackName,
+      logicalId: resource.logicalId,
+      apiId: localId(resource).slice(0, 10),
+      name: `function URL of ${functionArn.split(':').pop()}`,
+      port,
+      ...(cors
+        ? {
+            cors: {
+              allowOrigins: list(cors.AllowOrigins),
+              allowMethods: list(cors.AllowMethods),
+              allowHeaders: list(cors.AllowHeaders),
+              exposeHeaders: list(cors.ExposeHeaders),
+              allowCredentials: cors.AllowCredentials === true,
+              ...(cors.MaxAge !== undefined ? { maxAge: Number(cors.MaxAge) } : {}),
+            },
+          }
+        : {}),
+      routes: [
+        {
+          routeKey: '$default',
+          functionArn,
+          payloadFormatVersion: '2.0',
+          timeoutMs: 900_000,
+          scopes: [],
+          ...(iam ? { unsupportedAuthorization: 'AWS_IAM auth of a function URL' } : {}),
+        },
+      ],
+    });
+    if (iam) {
+      this.model.unemulated.push({
+        ...describe(resource),
+        type: 'AWS::Lambda::Url (AWS_IAM auth)',
+        why: 'not emulated locally',
+      });
+    }
+    return {
+      ref: functionArn,
+      attributes: { FunctionArn: functionArn, FunctionUrl: `http://127.0.0.1:${port}/` },
+    };
   }
 
   private integration(resource: TemplateResource, props: Props): ResolvedResource {

@@ -53,6 +53,10 @@ const resources = {
     },
   }),
   Broken: testFunction('broken', 'init-error'),
+  EchoUrl: {
+    Type: 'AWS::Lambda::Url',
+    Properties: { TargetFunctionArn: fnArn('ApiEcho'), AuthType: 'NONE' },
+  },
   Crashing: testFunction('crashing', 'crash'),
   Failing: testFunction('failing', 'handler-error'),
   QueueEcho: testFunction('queue-echo', 'echo'),
@@ -215,7 +219,9 @@ const resources = {
     },
   },
   // Built for the other architecture: this machine cannot run it.
-  OtherArch: testFunction('other-arch', 'echo', { Architectures: [process.arch === 'arm64' ? 'x86_64' : 'arm64'] }),
+  OtherArch: testFunction('other-arch', 'echo', {
+    Architectures: [process.arch === 'arm64' ? 'x86_64' : 'arm64'],
+  }),
   Alarm: { Type: 'AWS::CloudWatch::Alarm', Properties: {} },
   Role: { Type: 'AWS::IAM::Role', Properties: {} },
 };
@@ -266,12 +272,14 @@ describe('the local cloud on a fixture app', () => {
     expect(summary).toContain('ANY /items/{id}');
     expect(summary).toMatch(/not emulated locally: AWS::CloudWatch::Alarm Alarm/);
     expect(summary).toMatch(/not enforced locally: AWS::IAM::Role Role/);
-    expect(summary).toMatch(/not emulated locally: AWS::Lambda::Function \(provided\.al2023, (arm64|x86_64) on an (x86_64|arm64) machine\) OtherArch/);
+    expect(summary).toMatch(
+      /not emulated locally: AWS::Lambda::Function \(provided\.al2023, (arm64|x86_64) on an (x86_64|arm64) machine\) OtherArch/,
+    );
     expect(summary).toContain(`nightly-${run} (cron(0 2 * * ? *), next `);
   });
 
   it('builds the payload 2.0 event as API Gateway does, and gives the function its template settings', async () => {
-    const api = cloud.apis[0]?.url as string;
+    const api = cloud.apiUrl('Api');
     const response = await fetch(`${api}/items/42?tag=a&tag=b&q=x%20y`, {
       method: 'POST',
       headers: {
@@ -323,6 +331,25 @@ describe('the local cloud on a fixture app', () => {
     );
   });
 
+  it('serves a function URL on its own port, every path to the function with route $default', async () => {
+    const url = cloud.current.apis.find((a) => a.logicalId === 'EchoUrl');
+    expect(url).toBeDefined();
+    const response = await fetch(`http://127.0.0.1:${url?.port}/any/path?x=1`, {
+      method: 'PUT',
+      body: '{"a":1}',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(response.status).toBe(200);
+    const { event } = (await response.json()) as { event: Record<string, unknown> };
+    expect(event).toMatchObject({
+      routeKey: '$default',
+      rawPath: '/any/path',
+      rawQueryString: 'x=1',
+      body: '{"a":1}',
+      isBase64Encoded: false,
+    });
+  });
+
   it('generates a secret once into the local values file, and moto holds the same value', async () => {
     const values = JSON.parse(readFileSync(valuesFile, 'utf8')) as { secrets: Record<string, string> };
     const stored = values.secrets[`${run}/api-key`] as string;
@@ -334,7 +361,7 @@ describe('the local cloud on a fixture app', () => {
   });
 
   it('answers CORS preflights from the template and 404 for unknown routes', async () => {
-    const api = cloud.apis[0]?.url as string;
+    const api = cloud.apiUrl('Api');
     const preflight = await fetch(`${api}/items/1`, {
       method: 'OPTIONS',
       headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' },
@@ -348,7 +375,7 @@ describe('the local cloud on a fixture app', () => {
   });
 
   it('answers 502 when the function fails init, with the init error in its REPORT; a crash is replaced', async () => {
-    const api = cloud.apis[0]?.url as string;
+    const api = cloud.apiUrl('Api');
     const broken = await fetch(`${api}/broken`);
     expect(broken.status).toBe(502);
     expect(await broken.json()).toEqual({ message: 'Internal Server Error' });
