@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../local-cloud/src/cloud.ts';
 import { testFunction, writeAssembly } from '../../local-cloud/test/helpers.ts';
-import { ferruleBin } from './run-ferrule.ts';
+import { ferruleBin, runFerrule } from './run-ferrule.ts';
 
 const fn = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
 const assembly = () =>
@@ -33,6 +33,22 @@ const assembly = () =>
         },
       },
       Queue: { Type: 'AWS::SQS::Queue', Properties: {} },
+      Pool: { Type: 'AWS::Cognito::UserPool', Properties: { UsernameAttributes: ['email'] } },
+      Client: {
+        Type: 'AWS::Cognito::UserPoolClient',
+        Properties: {
+          UserPoolId: { Ref: 'Pool' },
+          ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+        },
+      },
+      Nightly: {
+        Type: 'AWS::Events::Rule',
+        Properties: {
+          Name: 'start-test-nightly',
+          ScheduleExpression: 'rate(1 day)',
+          Targets: [{ Id: 'echo', Arn: fn('Echo') }],
+        },
+      },
       Mapping: {
         Type: 'AWS::Lambda::EventSourceMapping',
         Properties: { EventSourceArn: fn('Queue'), FunctionName: { Ref: 'Echo' } },
@@ -126,6 +142,20 @@ describe('ferrule start', () => {
       await run.shows('serving');
       const response = await fetch(`http://127.0.0.1:${port}/echo`);
       expect(response.status).toBe(200);
+      if (signal === 'SIGINT') {
+        // The commands that talk to the running local cloud find it through its state file.
+        const token = runFerrule(['token', 'ada@example.com']);
+        expect(token.code, token.stderr).toBe(0);
+        const claims = JSON.parse(
+          Buffer.from(token.stdout.trim().split('.')[1] ?? '', 'base64url').toString(),
+        );
+        expect(claims).toMatchObject({ email: 'ada@example.com', token_use: 'id' });
+        const fired = runFerrule(['trigger', 'nightly']);
+        expect(fired.stdout, fired.stderr).toContain('fired start-test-nightly (1 target(s))');
+        const unknown = runFerrule(['trigger', 'nope']);
+        expect(unknown.code).toBe(1);
+        expect(unknown.stderr).toContain('no rule named nope; rules: start-test-nightly');
+      }
       const processes = descendants(run.child.pid as number);
       // moto, and the echo function's environment (sh → node).
       expect(processes.length).toBeGreaterThanOrEqual(2);
@@ -143,6 +173,12 @@ describe('ferrule start', () => {
       expect(await portFree(endpointPort)).toBe(true);
     }, 120_000);
   }
+
+  it('trigger and token say that no local cloud runs when none does', () => {
+    const run = runFerrule(['trigger', 'nightly']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('no local cloud is running here');
+  });
 
   it('refuses a port in use, naming it and --port, and leaves moto stopped', async () => {
     const dir = await assembly();
