@@ -420,9 +420,15 @@ export class LocalCloud {
       for (const target of rule.targets) {
         if (target.kind !== 'lambda' || !target.relayQueueUrl || !rule.enabled) continue;
         const key = JSON.stringify({ relay: target.relayQueueUrl, arn: target.arn });
+        const delivery = {
+          retryAttempts: target.retryAttempts,
+          maximumEventAgeSeconds: target.maximumEventAgeSeconds,
+          ...(target.deadLetterArn ? { deadLetterArn: target.deadLetterArn } : {}),
+        };
         wanted.set(
           key,
-          () => new RuleRelay(target.relayQueueUrl as string, target.arn, context, this.asyncInvoker),
+          () =>
+            new RuleRelay(target.relayQueueUrl as string, target.arn, context, this.asyncInvoker, delivery),
         );
       }
     }

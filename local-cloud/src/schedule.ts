@@ -105,7 +105,11 @@ export class Scheduler {
     for (const target of rule.targets) {
       const payload = target.input === undefined ? event : parse(target.input);
       if (target.kind === 'lambda') {
-        this.async.submit(target.arn, payload);
+        this.async.submit(target.arn, payload, {
+          retryAttempts: target.retryAttempts,
+          maximumEventAgeSeconds: target.maximumEventAgeSeconds,
+          ...(target.deadLetterArn ? { deadLetterArn: target.deadLetterArn } : {}),
+        });
         delivered += 1;
       } else if (target.kind === 'sqs' && (await sendToQueue(this.context, this.sqs, target.arn, payload))) {
         delivered += 1;

@@ -18,10 +18,18 @@ import {
   type SqsEvent,
   SqsQueueSource,
 } from '@ferrule/emulator';
+import { ThrottledError } from './functions.ts';
 import type { LogSink } from './log.ts';
 import type { AsyncInvokeConfig, CloudModel, SqsMappingSpec, StreamMappingSpec } from './model.ts';
 
 export type Invoke = (functionArn: string, event: unknown) => Promise<InvokeReport>;
+
+/** A rule target's retry policy and dead-letter queue: what EventBridge does when Lambda throttles. */
+export interface DeliveryPolicy {
+  readonly retryAttempts: number;
+  readonly maximumEventAgeSeconds: number;
+  readonly deadLetterArn?: string;
+}
 
 /** Local stand-ins for Lambda's waits, which are minutes in the cloud (docs/local-cloud.md). */
 export const LOCAL_DELAYS = {
@@ -31,6 +39,8 @@ export const LOCAL_DELAYS = {
   streamRetryMs: 500,
   /** Between polls of a stream with no new records (Lambda polls 4 times a second). */
   streamPollMs: 250,
+  /** First wait before EventBridge delivers a throttled event again (doubling, at most 30 s). */
+  deliveryBackoffMs: 1000,
   /** SQS long-poll wait; also how long a stop can take. */
   sqsWaitSeconds: 1,
 };
@@ -359,12 +369,17 @@ export class AsyncInvoker {
   }
 
   /** Accepts the event (as Lambda's 202) and runs it in the background. */
-  submit(functionArn: string, event: unknown): void {
-    const task = this.run(functionArn, event).catch((error: Error) =>
+  submit(functionArn: string, event: unknown, delivery?: DeliveryPolicy): void {
+    const task = this.run(functionArn, event, delivery).catch((error: Error) =>
       this.context.log.info(`asynchronous invocation of ${functionArn} failed: ${error.message}`),
     );
     this.pending.add(task);
     void task.finally(() => this.pending.delete(task));
+  }
+
+  /** Resolves when every accepted event is done (delivered, retried out, or dead-lettered). */
+  async idle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all(this.pending);
   }
 
   async stop(): Promise<void> {
@@ -373,7 +388,33 @@ export class AsyncInvoker {
     this.sqs.destroy();
   }
 
-  private async run(functionArn: string, event: unknown): Promise<void> {
+  /**
+   * One attempt as EventBridge delivers it: a throttled invocation (Lambda's 429) is retried with
+   * backoff under the target's retry policy, then the event goes to the target's dead-letter queue.
+   * Returns undefined when the event was never accepted.
+   */
+  private async deliver(
+    functionArn: string,
+    event: unknown,
+    delivery: DeliveryPolicy | undefined,
+  ): Promise<InvokeReport | Error | undefined> {
+    const started = Date.now();
+    for (let retry = 0; ; retry += 1) {
+      const result = await this.context.invoke(functionArn, event).catch((error: Error) => error);
+      if (!(result instanceof ThrottledError) || !delivery) return result;
+      const expired = Date.now() - started > delivery.maximumEventAgeSeconds * 1000;
+      if (retry >= delivery.retryAttempts || expired || this.stopped) {
+        if (delivery.deadLetterArn) await sendToQueue(this.context, this.sqs, delivery.deadLetterArn, event);
+        this.context.log.info(
+          `${functionArn.split(':').pop()}: delivery throttled ${retry + 1} times; ${delivery.deadLetterArn ? "the event went to the target's dead-letter queue" : 'the event was dropped'}`,
+        );
+        return undefined;
+      }
+      await sleep(Math.min(LOCAL_DELAYS.deliveryBackoffMs * 2 ** retry, 30_000));
+    }
+  }
+
+  private async run(functionArn: string, event: unknown, delivery?: DeliveryPolicy): Promise<void> {
     const config: AsyncInvokeConfig = this.context.model.asyncConfigs.get(functionArn) ?? {
       maximumRetryAttempts: 2,
       maximumEventAgeSeconds: 21_600,
@@ -388,7 +429,9 @@ export class AsyncInvoker {
           LOCAL_DELAYS.asyncRetryMs[Math.min(attempt - 1, LOCAL_DELAYS.asyncRetryMs.length - 1)] ?? 1000,
         );
       }
-      last = await this.context.invoke(functionArn, event).catch((error: Error) => error);
+      const result = await this.deliver(functionArn, event, attempt === 0 ? delivery : undefined);
+      if (result === undefined) return;
+      last = result;
       if (!(last instanceof Error) && last.outcome.kind === 'success') {
         if (config.onSuccessArn) {
           await sendToQueue(
@@ -468,6 +511,7 @@ export class RuleRelay implements Runner {
     private readonly functionArn: string,
     private readonly context: SourceContext,
     private readonly async: AsyncInvoker,
+    private readonly delivery?: DeliveryPolicy,
   ) {
     this.sqs = new SQSClient(clientConfig(context));
   }
@@ -496,7 +540,7 @@ export class RuleRelay implements Runner {
         const messages = received.Messages ?? [];
         if (messages.length === 0) continue;
         for (const message of messages) {
-          this.async.submit(this.functionArn, parseEvent(message.Body ?? ''));
+          this.async.submit(this.functionArn, parseEvent(message.Body ?? ''), this.delivery);
         }
         await this.sqs.send(
           new DeleteMessageBatchCommand({
