@@ -48,8 +48,8 @@ export class LogSink {
     this.write(`${this.prefix(functionName, requestId)} ${text}\n`);
   }
 
+  /** Lambda's START line, before the invocation's own lines. */
   start(functionName: string, requestId: string): void {
-    if (this.options.json) return;
     this.write(
       `${this.prefix(functionName, requestId)} ${this.paint('\x1b[2m', `START RequestId: ${requestId} Version: $LATEST`)}\n`,
     );
@@ -75,6 +75,9 @@ export class LogSink {
     }
     const text = parts.join('\t');
     const colour = outcome.kind === 'error' ? '\x1b[31m' : '\x1b[2m';
+    this.write(
+      `${this.prefix(functionName, report.requestId)} ${this.paint('\x1b[2m', `END RequestId: ${report.requestId}`)}\n`,
+    );
     this.write(
       `${this.prefix(functionName, report.requestId)} ${this.options.json ? text : this.paint(colour, text)}\n`,
     );
