@@ -15,6 +15,8 @@ export interface RunCommandOptions {
   readonly keepChars?: number;
   /** Also pass the output through to this process's stdout and stderr (progress). @default false */
   readonly echo?: boolean;
+  /** Called with each piece of output as it arrives: progress for callers that report it. */
+  readonly onOutput?: (chunk: string) => void;
 }
 
 /**
@@ -35,7 +37,9 @@ export function runCommand(
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const append = (chunk: Buffer) => {
-      output += chunk.toString();
+      const text = chunk.toString();
+      options.onOutput?.(text);
+      output += text;
       // Trimmed in halves, not per chunk, so a chatty command costs linear time.
       if (output.length > 2 * keep) output = output.slice(-keep);
     };

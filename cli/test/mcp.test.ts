@@ -46,8 +46,19 @@ function text(result: ToolResult, index = 0): string {
   return result.content[index]?.text ?? '';
 }
 
+/**
+ * A tool call whose timeout is reset by each progress notification: a verify on a loaded machine
+ * may take minutes, and fails only if it stops making progress for the SDK's 60 s.
+ */
+let progressNotifications = 0;
+
 async function call(client: Client, name: string, args: Record<string, unknown> = {}): Promise<ToolResult> {
-  return (await client.callTool({ name, arguments: args })) as ToolResult;
+  return (await client.callTool({ name, arguments: args }, undefined, {
+    onprogress: () => {
+      progressNotifications += 1;
+    },
+    resetTimeoutOnProgress: true,
+  })) as ToolResult;
 }
 
 describe('ferrule MCP server (stdio) on this repository', () => {
@@ -295,8 +306,11 @@ describe('ferrule MCP server: verify on a small project', () => {
   });
 
   it('verify (quick) passes and returns every step; a formatting error becomes the first thing to fix', async () => {
+    const before = progressNotifications;
     const passing = await call(client, 'verify', { quick: true });
     expect(passing.isError).toBeFalsy();
+    // At least a start and an end per step.
+    expect(progressNotifications - before).toBeGreaterThanOrEqual(12);
     const report = JSON.parse(text(passing, 1)) as { ok: boolean; steps: { id: string; status: string }[] };
     expect(report.steps.map((step) => step.id)).toEqual([
       'rustfmt',
@@ -344,5 +358,5 @@ describe('ferrule MCP server: verify on a small project', () => {
     expect(refused.stderr).toContain('Not done: `npx ferrule verify --quick` fails.');
     expect(refused.stderr).toContain('First thing to fix (cargo fmt --check)');
     expect(hook({ FERRULE_SKIP_STOP_VERIFY: '1' }).status).toBe(0);
-  }, 240_000);
+  }, 900_000);
 });

@@ -308,9 +308,31 @@ export function createMcpServer(): McpServer {
         quick: z.boolean().optional().describe('skip build and synth (default false); not enough to finish'),
       },
     },
-    ({ quick }) =>
+    ({ quick }, extra) =>
       guarded(async () => {
-        const report = await runVerify({ quick: quick ?? false });
+        // Progress notifications (when the client asks for them) keep a long verify from hitting
+        // the client's request timeout while it makes progress: one per step and per second of output.
+        const progressToken = extra._meta?.progressToken;
+        let progress = 0;
+        let lastSent = 0;
+        const notify = (message: string) => {
+          if (progressToken === undefined) return;
+          lastSent = Date.now();
+          progress += 1;
+          void extra
+            .sendNotification({
+              method: 'notifications/progress',
+              params: { progressToken, progress, message },
+            })
+            .catch(() => undefined);
+        };
+        const report = await runVerify({
+          quick: quick ?? false,
+          onStep: (event) => notify(event.done ? `${event.title}: ${event.done.status}` : `${event.title}…`),
+          onOutput: () => {
+            if (Date.now() - lastSent >= 1000) notify('working');
+          },
+        });
         return {
           content: [
             { type: 'text', text: summarize(report) },

@@ -42,6 +42,8 @@ export interface VerifyOptions {
     readonly title: string;
     readonly done?: VerifyStep;
   }) => void;
+  /** Called with each piece of a step's output: progress while a long step runs. */
+  readonly onOutput?: (chunk: string) => void;
 }
 
 export interface VerifyFinding {
@@ -67,9 +69,17 @@ interface StepDefinition {
   readonly run: () => Promise<Outcome>;
 }
 
+/** Where the running verify's step output goes (set by runVerify for its duration). */
+let outputListener: ((chunk: string) => void) | undefined;
+
 function run(cmd: string, args: readonly string[], cwd = projectRoot): Promise<CommandResult> {
   const env = toolEnvironment({ CARGO_TERM_COLOR: 'never', FORCE_COLOR: '0', NO_COLOR: '1' });
-  return runCommand(cmd, args, { cwd, env, keepChars: 2_000_000 });
+  return runCommand(cmd, args, {
+    cwd,
+    env,
+    keepChars: 2_000_000,
+    ...(outputListener ? { onOutput: outputListener } : {}),
+  });
 }
 
 function tail(text: string, lines = 60): string {
@@ -280,6 +290,19 @@ function steps(quick: boolean): StepDefinition[] {
 export async function runVerify(options: VerifyOptions = {}): Promise<VerifyReport> {
   const quick = options.quick ?? false;
   const results: VerifyStep[] = [];
+  outputListener = options.onOutput;
+  try {
+    return await runSteps(quick, results, options);
+  } finally {
+    outputListener = undefined;
+  }
+}
+
+async function runSteps(
+  quick: boolean,
+  results: VerifyStep[],
+  options: VerifyOptions,
+): Promise<VerifyReport> {
   for (const step of steps(quick)) {
     options.onStep?.({ id: step.id, title: step.title });
     const started = performance.now();
