@@ -2,11 +2,12 @@
 // SIGTERM stops moto, every function process and every server, leaving no port bound.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../local-cloud/src/cloud.ts';
 import { testFunction, writeAssembly } from '../../local-cloud/test/helpers.ts';
+import { LOCAL_CLOUD_STATE } from '../src/commands/start.ts';
 import { ferruleBin, runFerrule } from './run-ferrule.ts';
 
 const fn = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
@@ -137,9 +138,12 @@ describe('ferrule start', () => {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     it(`serves until ${signal}, then leaves no process and no bound port`, async () => {
       const dir = await assembly();
-      const [port, endpointPort] = [await freePort(), await freePort()];
-      const run = start(dir, port, endpointPort);
+      const port = await freePort();
+      const run = start(dir, port, 0);
       await run.shows('serving');
+      const state = JSON.parse(readFileSync(LOCAL_CLOUD_STATE, 'utf8')) as { pid: number; endpoint: string };
+      expect(state.pid).toBe(run.child.pid);
+      const endpointPort = Number(new URL(state.endpoint).port);
       const response = await fetch(`http://127.0.0.1:${port}/echo`);
       expect(response.status).toBe(200);
       if (signal === 'SIGINT') {
@@ -171,6 +175,8 @@ describe('ferrule start', () => {
       expect(survivors, described).toEqual([]);
       expect(await portFree(port)).toBe(true);
       expect(await portFree(endpointPort)).toBe(true);
+      // The state file goes with the local cloud.
+      expect(existsSync(LOCAL_CLOUD_STATE)).toBe(false);
     }, 120_000);
   }
 
@@ -187,7 +193,7 @@ describe('ferrule start', () => {
     await once(blocker, 'listening');
     const port = (blocker.address() as { port: number }).port;
     try {
-      const run = start(dir, port, await freePort());
+      const run = start(dir, port, 0);
       const [code] = await run.exited;
       expect(code).toBe(1);
       expect(run.output()).toContain(`port ${port} is in use`);

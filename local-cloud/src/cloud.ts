@@ -331,6 +331,7 @@ export class LocalCloud {
     this.asyncInvoker = new AsyncInvoker(this.sourceContext());
     this.resolved = await provision(stacks, this.model, this.provisionOptions());
     for (const spec of this.model.functions.values()) this.pools.set(spec.arn, this.newPool(spec));
+    this.options.log.fitNames([...this.model.functions.values()].map((spec) => spec.label));
     for (const api of this.model.apis) await this.serve(api);
     await this.startRunners(emptyModel());
     this.scheduler = new Scheduler(() => this.model.rules, this.sourceContext(), this.asyncInvoker);

@@ -27,7 +27,7 @@ const MAX_PRETTY_CHARS = 4000;
 
 export class LogSink {
   private readonly write: (text: string) => void;
-  private readonly nameWidth: number;
+  private nameWidth: number;
 
   constructor(
     private readonly options: LogSinkOptions = {},
@@ -88,9 +88,17 @@ export class LogSink {
     }
   }
 
+  /** Makes the name column as wide as the longest of `names` (the local cloud's functions), up to 28. */
+  fitNames(names: readonly string[]): void {
+    this.nameWidth = Math.min(28, Math.max(this.nameWidth, ...names.map((n) => n.length)));
+  }
+
   private prefix(functionName: string, requestId: string | undefined): string {
+    // --json output is for machines: names are never cut there.
     const name =
-      functionName.length > this.nameWidth ? `${functionName.slice(0, this.nameWidth - 1)}…` : functionName;
+      functionName.length > this.nameWidth && !this.options.json
+        ? `${functionName.slice(0, this.nameWidth - 1)}…`
+        : functionName;
     return `${this.paint('\x1b[35m', name.padEnd(this.nameWidth))} ${this.paint('\x1b[2m', (requestId ?? '-').slice(0, 8).padEnd(8))}`;
   }
 

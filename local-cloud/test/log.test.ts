@@ -38,6 +38,18 @@ describe('the local cloud log stream', () => {
     expect(lines[1]).toMatch(/^orders-api\s+-\s+plain text$/);
   });
 
+  it('cuts long function names in the pretty view only', () => {
+    const pretty = sink();
+    pretty.log.line('scaffold-check-dynamodb-stream-consumer', 'r', 'x');
+    expect(pretty.lines[0]).toMatch(/^scaffold-check-dy… r/);
+    pretty.log.fitNames(['a-function-of-twenty-six-c']);
+    pretty.log.line('a-function-of-twenty-six-c', 'r', 'x');
+    expect(pretty.lines[1]).toMatch(/^a-function-of-twenty-six-c r/);
+    const json = sink(true);
+    json.log.line('scaffold-check-dynamodb-stream-consumer', 'r', 'x');
+    expect(json.lines[0]).toMatch(/^scaffold-check-dynamodb-stream-consumer r/);
+  });
+
   it('passes lines as written with --json, and cuts a huge pretty line with a marker', () => {
     const raw = JSON.stringify({ level: 'INFO', message: 'x'.repeat(10_000) });
     const json = sink(true);

@@ -10,10 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { LocalFunction } from '@ferrule/emulator';
-import { LocalCloud, LogSink } from '@ferrule/local-cloud';
+import { LocalCloud, type LocalCloudState, LogSink } from '@ferrule/local-cloud';
+import { LOCAL_CLOUD_STATE } from '../commands/start.ts';
 import { CliError } from '../errors.ts';
 import { loadEvent } from '../events.ts';
-import { freePort, startMoto } from '../moto.ts';
+import { startMoto } from '../moto.ts';
 import { paths, projectRoot } from '../project.ts';
 import { type Spread, spread } from './stats.ts';
 
@@ -62,11 +63,11 @@ async function stopCli(child: ChildProcess): Promise<void> {
 }
 
 /**
- * Polls `path` on the first HTTP API ports until one answers 200 with `expect` in the body (the
- * app's APIs take consecutive ports, in stack order); the child ending first is an error.
+ * Waits for the state file of the `ferrule start` child (it lists the APIs and their free ports),
+ * then polls `path` on each API until one answers 200 with `expect` in the body. The child ending
+ * first is an error.
  */
 async function firstAnswer(
-  port: number,
   path: string,
   child: ChildProcess,
   output: () => string,
@@ -76,9 +77,9 @@ async function firstAnswer(
   for (;;) {
     if (child.exitCode !== null)
       throw new CliError(`ferrule start ended early:\n${output().slice(-3000)}`, 1);
-    for (const candidate of [port, port + 1, port + 2]) {
+    for (const url of apiUrls(child.pid)) {
       try {
-        const response = await fetch(`http://127.0.0.1:${candidate}${path}`);
+        const response = await fetch(`${url}${path}`);
         const body = await response.text();
         if (response.status === 200 && body.includes(expect)) return performance.now() - started;
       } catch {
@@ -89,17 +90,26 @@ async function firstAnswer(
   }
 }
 
+/** The API URLs the local cloud of process `pid` published; none before it wrote them. */
+function apiUrls(pid: number | undefined): string[] {
+  try {
+    const state = JSON.parse(readFileSync(LOCAL_CLOUD_STATE, 'utf8')) as LocalCloudState;
+    return state.pid === pid ? state.apis.map((api) => api.url) : [];
+  } catch {
+    return [];
+  }
+}
+
 export async function measureLocalCloud(
   options: { invocations: number; watchReload: boolean },
   log: (line: string) => void,
 ): Promise<LocalCloudFigures> {
-  const port = await freePort();
   log('local cloud: ferrule start (already built) until GET /hello answers');
   const started = performance.now();
-  const cli = startCli(['--port', String(port), '--endpoint-port', String(await freePort())]);
+  const cli = startCli(['--port', '0', '--endpoint-port', '0']);
   let startToAnswerMs: number;
   try {
-    await firstAnswer(port, '/hello?name=Ada', cli.child, cli.output);
+    await firstAnswer('/hello?name=Ada', cli.child, cli.output);
     startToAnswerMs = performance.now() - started;
   } finally {
     await stopCli(cli.child);
@@ -176,15 +186,7 @@ async function measureWatch(
   const source = readFileSync(HELLO_HANDLER, 'utf8');
   if (!source.includes(GREETING))
     throw new CliError(`${HELLO_HANDLER} no longer has ${GREETING} to change`, 1);
-  const port = await freePort();
-  const cli = startCli([
-    '--watch',
-    '--no-build',
-    '--port',
-    String(port),
-    '--endpoint-port',
-    String(await freePort()),
-  ]);
+  const cli = startCli(['--watch', '--no-build', '--port', '0', '--endpoint-port', '0']);
   try {
     const started = performance.now();
     while (!/watch builds ready|first watch build failed/.test(cli.output())) {
@@ -196,7 +198,7 @@ async function measureWatch(
     log(`local cloud: first watch build in ${(watchFirstBuildMs / 1000).toFixed(1)} s`);
     const edited = performance.now();
     writeFileSync(HELLO_HANDLER, source.replace(GREETING, 'format!("Hello again, {who}!")'));
-    await firstAnswer(port, '/hello?name=Ada', cli.child, cli.output, 'Hello again');
+    await firstAnswer('/hello?name=Ada', cli.child, cli.output, 'Hello again');
     return { watchReloadMs: performance.now() - edited, watchFirstBuildMs };
   } finally {
     writeFileSync(HELLO_HANDLER, source);

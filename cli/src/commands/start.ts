@@ -33,8 +33,16 @@ export function registerStart(program: Command) {
   program
     .command('start')
     .description('Build, synthesize, then serve the whole app on localhost until Ctrl-C (the local cloud)')
-    .option('--port <port>', 'port of the first HTTP API; further APIs get the next ports', '3000')
-    .option('--endpoint-port <port>', 'port of the local AWS endpoint (AWS_ENDPOINT_URL)', '4566')
+    .option(
+      '--port <port>',
+      'port of the first HTTP API; further APIs get the next ports (0: free ports)',
+      '3000',
+    )
+    .option(
+      '--endpoint-port <port>',
+      'port of the local AWS endpoint, AWS_ENDPOINT_URL (0: a free port)',
+      '4566',
+    )
     .option('--environments <n>', 'execution environments per function (concurrent invocations)', '4')
     .option(
       '--values <file>',
@@ -171,8 +179,8 @@ export function registerStart(program: Command) {
 
 function portOption(value: string, option: string): number {
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
-    throw new CliError(`${option} must be a port number from 1 to 65535, not ${value}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new CliError(`${option} must be a port number from 1 to 65535 (0: any free port), not ${value}`);
   }
   return port;
 }
