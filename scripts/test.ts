@@ -201,7 +201,7 @@ const suites: Suite[] = [
     },
   },
   {
-    name: 'e2e: one order through the reference service on moto; ferrule check and list on the built app',
+    name: 'e2e: one order through the reference service served by the local cloud; ferrule check and list on the built app',
     group: 'e2e',
     lane: 'rust',
     run: async (env) => {
