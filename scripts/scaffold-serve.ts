@@ -189,7 +189,9 @@ async function send(
         string,
         string
       >;
-      const email = attributes.email ?? 'ada@example.com';
+      // The fixture's domain (a pre-sign-up check may look at it), a user of this case's own:
+      // both Cognito cases share one user pool.
+      const email = `${served.name}@${(attributes.email ?? 'ada@example.com').split('@')[1]}`;
       const clientId = clientOf(pool.id);
       await clients.cognito.send(
         new SignUpCommand({
