@@ -202,7 +202,6 @@ export class LocalCloud {
     await this.assignPorts(stacks);
     const model = emptyModel();
     this.resolved = await provision(stacks, model, this.provisionOptions());
-    const previous = this.model;
     for (const [arn, spec] of model.functions) {
       const override = spec.crate ? this.artifactOverrides.get(spec.crate) : undefined;
       if (override) model.functions.set(arn, { ...spec, artifact: override });
@@ -233,7 +232,7 @@ export class LocalCloud {
         await server.close();
       }
     }
-    await this.startRunners(previous);
+    await this.startRunners();
     this.scheduler?.stop();
     this.scheduler = new Scheduler(() => this.model.rules, this.sourceContext(), this.asyncInvoker);
     this.scheduler.start();
@@ -333,7 +332,7 @@ export class LocalCloud {
     for (const spec of this.model.functions.values()) this.pools.set(spec.arn, this.newPool(spec));
     this.options.log.fitNames([...this.model.functions.values()].map((spec) => spec.label));
     for (const api of this.model.apis) await this.serve(api);
-    await this.startRunners(emptyModel());
+    await this.startRunners();
     this.scheduler = new Scheduler(() => this.model.rules, this.sourceContext(), this.asyncInvoker);
     this.scheduler.start();
     this.writeState();
@@ -400,8 +399,7 @@ export class LocalCloud {
   }
 
   /** Starts the pollers of the model; those whose settings did not change keep running. */
-  private async startRunners(previous: CloudModel): Promise<void> {
-    void previous;
+  private async startRunners(): Promise<void> {
     const wanted = new Map<string, () => Runner>();
     const context = this.sourceContext();
     for (const mapping of this.model.mappings) {

@@ -36,6 +36,8 @@ export class FunctionPool {
   private readonly idle: Slot[] = [];
   private readonly all: Slot[] = [];
   private readonly waiting: ((slot: Slot) => void)[] = [];
+  /** Environments replaced by newer code while busy: stopped when their invocation ends. */
+  private readonly stale = new Set<Slot>();
   private stopped = false;
   /** Invocations answered, for the summary and tests. */
   invocations = 0;
@@ -83,7 +85,7 @@ export class FunctionPool {
     const stale = [...this.all];
     this.all.length = 0;
     const idle = this.idle.splice(0);
-    for (const slot of stale) staleSlots.add(slot);
+    for (const slot of stale) this.stale.add(slot);
     await Promise.all(idle.map((slot) => slot.local.stop()));
   }
 
@@ -109,8 +111,8 @@ export class FunctionPool {
   }
 
   private release(slot: Slot): void {
-    if (staleSlots.has(slot) || this.stopped) {
-      staleSlots.delete(slot);
+    if (this.stale.has(slot) || this.stopped) {
+      this.stale.delete(slot);
       void slot.local.stop();
       // The freed capacity goes to the next waiting invocation, on current code.
       const next = this.waiting.shift();
@@ -143,6 +145,3 @@ export class FunctionPool {
     return slot;
   }
 }
-
-/** Environments replaced by newer code while busy: stopped when their invocation ends. */
-const staleSlots = new WeakSet<Slot>() as WeakSet<Slot> & { add(slot: Slot): void };

@@ -3,7 +3,7 @@
 // SDK and not moto's CloudFormation: moto cannot run a Lambda function without Docker, has no
 // Cognito triggers, and would need every Lambda reference in the template replaced anyway.
 import { createHash } from 'node:crypto';
-import { dirname, isAbsolute, join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import {
   CognitoIdentityProviderClient,
   CreateUserPoolClientCommand,
@@ -236,7 +236,7 @@ class StackProvisioner {
       case 'AWS::SQS::Queue':
         return this.queue(resource, props);
       case 'AWS::Events::EventBus':
-        return this.bus(resource, props);
+        return this.bus(props);
       case 'AWS::Events::Rule':
         return this.rule(resource, props);
       case 'AWS::SSM::Parameter':
@@ -411,7 +411,7 @@ class StackProvisioner {
     return { ref: url, attributes: { Arn: arn, QueueName: name, QueueUrl: url } };
   }
 
-  private async bus(resource: TemplateResource, props: Props): Promise<ResolvedResource> {
+  private async bus(props: Props): Promise<ResolvedResource> {
     const name = String(props.Name);
     try {
       await this.clients.events.send(new CreateEventBusCommand({ Name: name }));
@@ -419,7 +419,6 @@ class StackProvisioner {
       if ((error as Error).name !== 'ResourceAlreadyExistsException') throw error;
     }
     const arn = `arn:aws:events:${this.region}:${this.account}:event-bus/${name}`;
-    void resource;
     return { ref: name, attributes: { Arn: arn, Name: name } };
   }
 
@@ -707,7 +706,7 @@ class StackProvisioner {
       ...(typeof resource.metadata['ferrule:crate'] === 'string'
         ? { crate: resource.metadata['ferrule:crate'] }
         : {}),
-      artifact: assetPath.endsWith('.zip') ? artifact : join(dirname(artifact), assetPath),
+      artifact,
       runtime,
       architecture,
       memoryMb: Number(props.MemorySize ?? 128),
@@ -819,22 +818,10 @@ class StackProvisioner {
       return { ref: apiId, attributes: { ApiId: apiId, ApiEndpoint: '' } };
     }
     const cors = props.CorsConfiguration as Props | undefined;
-    const list = (value: unknown) => (Array.isArray(value) ? value.map(String) : []);
     this.apis.set(apiId, {
       key: resource.logicalId,
       name: String(props.Name ?? resource.logicalId),
-      ...(cors
-        ? {
-            cors: {
-              allowOrigins: list(cors.AllowOrigins),
-              allowMethods: list(cors.AllowMethods),
-              allowHeaders: list(cors.AllowHeaders),
-              exposeHeaders: list(cors.ExposeHeaders),
-              allowCredentials: cors.AllowCredentials === true,
-              ...(cors.MaxAge !== undefined ? { maxAge: Number(cors.MaxAge) } : {}),
-            },
-          }
-        : {}),
+      ...corsOf(cors),
     });
     const port = this.options.apiPort(`${this.stack.stackName}/${resource.logicalId}`);
     return { ref: apiId, attributes: { ApiId: apiId, ApiEndpoint: `http://127.0.0.1:${port}` } };
@@ -852,7 +839,6 @@ class StackProvisioner {
     const key = `${this.stack.stackName}/${resource.logicalId}`;
     const port = this.options.apiPort(key);
     const cors = props.Cors as Props | undefined;
-    const list = (value: unknown) => (Array.isArray(value) ? value.map(String) : []);
     const iam = props.AuthType === 'AWS_IAM';
     this.model.apis.push({
       stackName: this.stack.stackName,
@@ -860,18 +846,7 @@ class StackProvisioner {
       apiId: localId(resource).slice(0, 10),
       name: `function URL of ${functionArn.split(':').pop()}`,
       port,
-      ...(cors
-        ? {
-            cors: {
-              allowOrigins: list(cors.AllowOrigins),
-              allowMethods: list(cors.AllowMethods),
-              allowHeaders: list(cors.AllowHeaders),
-              exposeHeaders: list(cors.ExposeHeaders),
-              allowCredentials: cors.AllowCredentials === true,
-              ...(cors.MaxAge !== undefined ? { maxAge: Number(cors.MaxAge) } : {}),
-            },
-          }
-        : {}),
+      ...corsOf(cors),
       routes: [
         {
           routeKey: '$default',
@@ -950,6 +925,22 @@ function functionLabel(resource: TemplateResource): string {
   if (typeof crate === 'string') return crate;
   const path = String(resource.metadata['aws:cdk:path'] ?? '').split('/');
   return path[1] ?? resource.logicalId;
+}
+
+/** An API's `CorsConfiguration` or a function URL's `Cors` (the same fields), when set. */
+function corsOf(cors: Props | undefined): { cors?: CorsSpec } {
+  if (!cors) return {};
+  const list = (value: unknown) => (Array.isArray(value) ? value.map(String) : []);
+  return {
+    cors: {
+      allowOrigins: list(cors.AllowOrigins),
+      allowMethods: list(cors.AllowMethods),
+      allowHeaders: list(cors.AllowHeaders),
+      exposeHeaders: list(cors.ExposeHeaders),
+      allowCredentials: cors.AllowCredentials === true,
+      ...(cors.MaxAge !== undefined ? { maxAge: Number(cors.MaxAge) } : {}),
+    },
+  };
 }
 
 function describe(resource: TemplateResource) {
