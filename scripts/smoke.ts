@@ -7,6 +7,7 @@ import { isDeepStrictEqual } from 'node:util';
 import {
   type BuiltArtifact,
   buildFunctions,
+  buildPackages,
   compareVersions,
   glibcOf,
   highestGlibcVersion,
@@ -65,7 +66,46 @@ export async function runSmoke(
     }
   }
   results.push(await cliInvokeCheck(passthrough));
+  results.push(await panicCheck());
   return results;
+}
+
+/**
+ * Release builds unwind: a handler that panics answers 500 for that request, and the same
+ * process (no new cold start) serves the next one. On the built `fault-probe` artifact.
+ */
+async function panicCheck(): Promise<CheckOutcome> {
+  const name = 'fault-probe (al2023): a panicking request answers 500, the same process serves the next';
+  const platform = smokePlatforms[0] as Platform;
+  const artifact = (await buildPackages(platform, ['fault-probe'])).get('fault-probe') as string;
+  const local = new LocalFunction({ name: 'fault-probe', artifact, timeoutSeconds: 10 });
+  const request = async (path: string) => {
+    const event = JSON.parse((await loadEvent('apigw-http/get-hello')).text) as Record<string, unknown>;
+    event.rawPath = path;
+    event.rawQueryString = '';
+    return local.invoke(JSON.stringify(event));
+  };
+  try {
+    const before = await request('/before');
+    const panicked = await request('/panic');
+    const after = await request('/after');
+    const problems: string[] = [];
+    const answer = (report: typeof before) =>
+      report.outcome.kind === 'error'
+        ? `${report.outcome.errorType}: ${report.outcome.errorMessage}`
+        : (report.outcome.json as { statusCode?: number; body?: string });
+    const [first, middle, last] = [answer(before), answer(panicked), answer(after)];
+    if (typeof middle === 'string' || middle.statusCode !== 500) {
+      problems.push(`/panic answered ${JSON.stringify(middle)}, expected statusCode 500`);
+    }
+    if (typeof first === 'string' || typeof last === 'string' || first.body !== last.body) {
+      problems.push(`before ${JSON.stringify(first)} and after ${JSON.stringify(last)} differ: the process changed`);
+    }
+    if (after.coldStart) problems.push('the request after the panic was a cold start');
+    return { name, ok: problems.length === 0, detail: problems.join('\n') || undefined };
+  } finally {
+    await local.stop();
+  }
 }
 
 /** The path a user takes: `npx ferrule invoke` prints the response and Lambda's REPORT line. */

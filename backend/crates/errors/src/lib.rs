@@ -35,6 +35,9 @@ use std::fmt;
 
 use lambda_runtime::Diagnostic;
 
+mod init;
+pub use init::{init_error_body, init_or_exit, StartupFailure, CONFIGURATION_ERROR, INIT_ERROR};
+
 /// What went wrong, as far as the caller and the platform need to know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]

@@ -55,11 +55,12 @@
 //!     .requires_auth()
 //!     .build()
 //!     .unwrap();
-//! // In main: `app.run().await`
+//! // In main: `app.run().await` (or `ferrule_http::run(service_fn(handler))` without a router)
 //! # let _ = app;
 //! ```
 
 mod cors;
+mod entry;
 mod error;
 mod json;
 mod principal;
@@ -68,6 +69,7 @@ mod response;
 mod router;
 
 pub use cors::Cors;
+pub use entry::run;
 pub use error::{FieldError, HttpError, PROBLEM_JSON};
 pub use json::{Json, Validate, ValidationErrors};
 pub use principal::Principal;

@@ -3,10 +3,12 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use futures_util::FutureExt as _;
 use lambda_http::http::{header, request::Parts, Extensions, HeaderValue, Method, StatusCode};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response, Service};
@@ -508,7 +510,8 @@ enum Routed {
 }
 
 impl<S: Send + Sync + 'static> App<S> {
-    /// Starts the Lambda runtime loop with this app (`lambda_http::run`).
+    /// Starts the Lambda runtime loop with this app ([`crate::run`]: no request can panic the
+    /// conversion, and a panicking handler answers 500).
     ///
     /// ```no_run
     /// # async fn main_() -> Result<(), lambda_http::Error> {
@@ -516,7 +519,7 @@ impl<S: Send + Sync + 'static> App<S> {
     /// # }
     /// ```
     pub async fn run(self) -> Result<(), lambda_http::Error> {
-        lambda_http::run(self).await
+        crate::run(self).await
     }
 
     /// Answers one request. Never fails: errors become problem documents. Every
@@ -546,9 +549,16 @@ impl<S: Send + Sync + 'static> App<S> {
 
         let mut answered_preflight = false;
         let mut response = match self.dispatch(parts, body, &request_id, preflight) {
-            Routed::Handler(future) => match future.await {
-                Ok(response) => response,
-                Err(error) => error.into_problem_response(&request_id),
+            // A panicking handler answers 500 for this request only, with CORS headers and
+            // the request id like any other error; the process keeps serving.
+            Routed::Handler(future) => match AssertUnwindSafe(future).catch_unwind().await {
+                Ok(Ok(response)) => response,
+                Ok(Err(error)) => error.into_problem_response(&request_id),
+                Err(panic) => {
+                    let message = crate::entry::panic_message(&*panic);
+                    tracing::error!(panic = message, "handler panicked; answered 500");
+                    HttpError::internal("handler panicked").into_problem_response(&request_id)
+                }
             },
             Routed::Preflight(methods) => {
                 answered_preflight = true;

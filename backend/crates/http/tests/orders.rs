@@ -825,3 +825,39 @@ async fn works_as_a_tower_service() {
     let response = app.call(request(&event)).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
 }
+
+// ---------------------------------------------------------------- panics
+
+async fn explode(req: HttpRequest<Orders>) -> Result<String, HttpError> {
+    let id = req.param("id")?;
+    let digits: Vec<u32> = id.chars().filter_map(|c| c.to_digit(10)).collect();
+    // An out-of-bounds index on data from the request, as a bug would write it.
+    Ok(digits[5].to_string())
+}
+
+#[tokio::test]
+async fn a_panicking_handler_answers_500_with_cors_and_the_app_keeps_serving() {
+    let app = app_with(|router| {
+        router
+            .get("/explode/{id}", explode)
+            .cors(Cors::allow_any_origin())
+    });
+    let mut boom = event("apigw-http/orders-get-by-id");
+    route(&mut boom, "GET", "/explode/12");
+    boom["headers"]["origin"] = json!("https://app.example.com");
+    let response = send(&app, &boom).await;
+    let body = problem(&response, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        !body.to_string().contains("index out of bounds"),
+        "the panic message stays in the log: {body}"
+    );
+    assert!(response
+        .headers()
+        .contains_key("access-control-allow-origin"));
+
+    let mut fine = event("apigw-http/orders-get-by-id");
+    route(&mut fine, "GET", "/explode/1234567");
+    let response = send(&app, &fine).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.body().as_ref(), b"6");
+}

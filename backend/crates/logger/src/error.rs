@@ -50,6 +50,16 @@ pub enum LoggerError {
     },
 }
 
+/// A bad log level or format is configuration; a second subscriber is a bug in `main`.
+impl ferrule_errors::StartupFailure for LoggerError {
+    fn error_type(&self) -> &'static str {
+        match self {
+            LoggerError::AlreadyInitialized => ferrule_errors::INIT_ERROR,
+            _ => ferrule_errors::CONFIGURATION_ERROR,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -55,6 +55,15 @@ pub enum ConfigError {
     /// The parameter store could not be read at all.
     #[error("configuration could not be read: {0}")]
     Store(#[from] StoreError),
+    /// The `ssm:` references could not be read (SSM unreachable, access denied): each
+    /// setting is named with its parameter (`ORDERS_TABLE=ssm:/orders/prod/table`).
+    #[error("configuration could not be read: SSM parameter{} for {} could not be read: {error}", if .settings.len() == 1 { "" } else { "s" }, .settings.join(", "))]
+    Unreadable {
+        /// `VARIABLE=ssm:/parameter` for every reference that was being read.
+        settings: Vec<String>,
+        /// What the store said.
+        error: StoreError,
+    },
     /// The variable is set but blank.
     #[error("environment variable {0} is empty")]
     Empty(&'static str),
@@ -74,6 +83,37 @@ pub struct InitError(#[from] pub ConfigError);
 impl fmt::Debug for InitError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&self.0, f)
+    }
+}
+
+/// Lambda's `errorType` for a configuration that cannot be loaded (`ferrule_errors::init_or_exit`).
+impl ferrule_errors::StartupFailure for ConfigError {
+    fn error_type(&self) -> &'static str {
+        ferrule_errors::CONFIGURATION_ERROR
+    }
+}
+
+impl ferrule_errors::StartupFailure for InitError {
+    fn error_type(&self) -> &'static str {
+        ferrule_errors::CONFIGURATION_ERROR
+    }
+}
+
+/// Why a required setting is unusable, in the words `main` logs: `None` when it has a value.
+///
+/// ```
+/// use ferrule_parameters::absence;
+/// assert_eq!(absence("ORDERS_TABLE", Some("orders")), None);
+/// assert_eq!(absence("ORDERS_TABLE", None).unwrap(), "environment variable ORDERS_TABLE is not set");
+/// assert_eq!(absence("ORDERS_TABLE", Some(" ")).unwrap(), "environment variable ORDERS_TABLE is empty");
+/// ```
+pub fn absence(variable: &str, value: Option<&str>) -> Option<String> {
+    match value {
+        None => Some(format!("environment variable {variable} is not set")),
+        Some(value) if value.trim().is_empty() => {
+            Some(format!("environment variable {variable} is empty"))
+        }
+        Some(_) => None,
     }
 }
 
@@ -215,7 +255,13 @@ where
                 }
                 Default::default()
             }
-            Err(ParameterError::Store(error)) => return Err(ConfigError::Store(error)),
+            Err(ParameterError::Store(error)) => {
+                let settings = references
+                    .iter()
+                    .map(|(variable, parameter)| format!("{variable}={SSM_PREFIX}{parameter}"))
+                    .collect();
+                return Err(ConfigError::Unreadable { settings, error });
+            }
         }
     };
     if !problems.is_empty() {
@@ -228,14 +274,36 @@ where
             resolved.insert(variable, value.clone());
         }
     }
-    envy::from_iter(resolved).map_err(|e| {
-        // envy quotes the offending value; a value from SSM may be a SecureString: hide it.
-        let mut message = env_message(e);
-        for value in from_ssm.iter().filter(|v| !v.is_empty()) {
-            message = message.replace(value.as_str(), "***");
+    let error = match envy::from_iter::<_, T>(resolved.clone()) {
+        Ok(config) => return Ok(config),
+        Err(error) => error,
+    };
+    // envy stops at the first missing variable; name them all in one cold start by filling
+    // each with a placeholder and asking again (as many rounds as the type has fields).
+    if let envy::Error::MissingValue(_) = error {
+        let mut unset = Vec::new();
+        let mut next = Some(error);
+        while let Some(envy::Error::MissingValue(field)) = next {
+            let variable = field.to_ascii_uppercase();
+            if unset.contains(&variable) {
+                break;
+            }
+            resolved.insert(variable.clone(), String::from("0"));
+            unset.push(variable);
+            next = envy::from_iter::<_, T>(resolved.clone()).err();
         }
-        ConfigError::Invalid(message)
-    })
+        let names: Vec<String> = unset
+            .iter()
+            .map(|variable| format!("environment variable {variable} is not set"))
+            .collect();
+        return Err(ConfigError::Invalid(names.join("; ")));
+    }
+    // envy quotes the offending value; a value from SSM may be a SecureString: hide it.
+    let mut message = env_message(error);
+    for value in from_ssm.iter().filter(|v| !v.is_empty()) {
+        message = message.replace(value.as_str(), "***");
+    }
+    Err(ConfigError::Invalid(message))
 }
 
 /// envy says "missing value for field max_items": name the variable the user sets.
@@ -325,6 +393,66 @@ mod tests {
         ] {
             assert!(text.contains(needle), "missing `{needle}` in: {text}");
         }
+    }
+
+    /// A store that cannot be reached, as SSM without network or permission.
+    struct Unreachable;
+
+    impl ParameterStore for Unreachable {
+        async fn get_parameters(
+            &self,
+            _names: &[String],
+        ) -> Result<crate::store::Fetched, StoreError> {
+            Err(StoreError::Unavailable(
+                "dispatch failure: connection refused".to_owned(),
+            ))
+        }
+        async fn get_parameters_by_path(
+            &self,
+            _path: &str,
+        ) -> Result<BTreeMap<String, String>, StoreError> {
+            Err(StoreError::Unavailable(
+                "dispatch failure: connection refused".to_owned(),
+            ))
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_store_names_each_setting_and_its_parameter() {
+        let err = load_config_from::<AppConfig, _, _>(
+            &Parameters::new(Unreachable),
+            vars(&[
+                ("ORDERS_TABLE", "orders-dev"),
+                ("MAX_ITEMS", "ssm:/orders/dev/max-items"),
+                ("API_KEY", "ssm:/orders/dev/api-key"),
+            ]),
+        )
+        .await
+        .unwrap_err();
+        let message = err.to_string();
+        assert!(matches!(err, ConfigError::Unreadable { .. }), "{err:?}");
+        assert!(
+            message.contains("MAX_ITEMS=ssm:/orders/dev/max-items"),
+            "{message}"
+        );
+        assert!(
+            message.contains("API_KEY=ssm:/orders/dev/api-key"),
+            "{message}"
+        );
+        assert!(message.contains("connection refused"), "{message}");
+        assert!(!message.contains("ORDERS_TABLE"), "{message}");
+    }
+
+    #[tokio::test]
+    async fn every_unset_variable_is_named_at_once() {
+        let err = load_config_from::<AppConfig, _, _>(&parameters(), vars(&[("API_KEY", "k")]))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "configuration is invalid: environment variable ORDERS_TABLE is not set; \
+             environment variable MAX_ITEMS is not set"
+        );
     }
 
     #[tokio::test]

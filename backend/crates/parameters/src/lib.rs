@@ -54,8 +54,8 @@ mod ssm;
 mod store;
 
 pub use config::{
-    load_config, load_config_from, parse_reference, require_non_empty, ConfigError, InitError,
-    Problem, SSM_PREFIX,
+    absence, load_config, load_config_from, parse_reference, require_non_empty, ConfigError,
+    InitError, Problem, SSM_PREFIX,
 };
 pub use provider::{ParameterError, Parameters, DEFAULT_MAX_AGE};
 #[cfg(feature = "ssm")]

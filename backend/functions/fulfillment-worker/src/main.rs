@@ -28,10 +28,9 @@ async fn init() -> Result<Worker<DynamoDbOrders, SystemClock, impl ShippingAcces
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    ferrule_logger::init()?;
-    let worker = init().await.inspect_err(|error| {
-        tracing::error!(error = %error, "fulfillment-worker cannot start");
-    })?;
+    // One start-up error path: a JSON log line, /runtime/init/error, exit (see ferrule_errors).
+    ferrule_errors::init_or_exit(async { ferrule_logger::init() }).await;
+    let worker = ferrule_errors::init_or_exit(init()).await;
     run(service_fn(|event: LambdaEvent<_>| {
         worker.handle_event(event)
     }))

@@ -1,10 +1,12 @@
 //! Entry point: initialise once, then hand the handler to the runtime loop.
 
-use lambda_http::{run, service_fn, Error};
+use lambda_http::{service_fn, Error};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    // Lambda's JSON log format, AWS_LAMBDA_LOG_FORMAT / AWS_LAMBDA_LOG_LEVEL, RUST_LOG.
-    ferrule_logger::init()?;
-    run(service_fn(hello_http::handle)).await
+    // Lambda's JSON log format, AWS_LAMBDA_LOG_FORMAT / AWS_LAMBDA_LOG_LEVEL, RUST_LOG; a bad
+    // value fails the start through /runtime/init/error.
+    ferrule_errors::init_or_exit(async { ferrule_logger::init() }).await;
+    // ferrule_http::run: no request can panic the conversion; a panic answers 500.
+    ferrule_http::run(service_fn(hello_http::handle)).await
 }

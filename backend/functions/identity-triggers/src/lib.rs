@@ -85,15 +85,25 @@ pub struct Config {
     pub orders_table: String,
 }
 
-/// Why the function cannot start. Init errors go to the logs (and fail the cold start).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why the function cannot start: logged, posted to `/runtime/init/error`, and the cold
+/// start fails (`ferrule_errors::init_or_exit`).
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum InitError {
-    /// Variables that are unset or empty, all of them.
-    #[error("configuration is incomplete: environment variable(s) {} not set", .0.join(", "))]
-    Missing(Vec<&'static str>),
+    /// The environment could not be read (a bad or unreadable `ssm:` reference).
+    #[error(transparent)]
+    Config(#[from] ferrule_parameters::ConfigError),
+    /// Variables that are unset or empty, all of them, each said as it is.
+    #[error("configuration is incomplete: {}", .0.join("; "))]
+    Missing(Vec<String>),
     /// The allow-list does not parse (the value may come from SSM; only the bad entry is shown).
     #[error("{ALLOWED_DOMAINS_VAR} is not a valid allow-list: {0}")]
     InvalidAllowList(ValidationError),
+}
+
+impl ferrule_errors::StartupFailure for InitError {
+    fn error_type(&self) -> &'static str {
+        ferrule_errors::CONFIGURATION_ERROR
+    }
 }
 
 impl Config {
@@ -103,7 +113,11 @@ impl Config {
     /// use identity_triggers::{Config, InitError, Settings};
     ///
     /// let error = Config::from_settings(Settings::default()).unwrap_err();
-    /// assert_eq!(error, InitError::Missing(vec!["SIGNUP_ALLOWED_DOMAINS", "ORDERS_TABLE"]));
+    /// assert_eq!(
+    ///     error.to_string(),
+    ///     "configuration is incomplete: environment variable SIGNUP_ALLOWED_DOMAINS is not set; \
+    ///      environment variable ORDERS_TABLE is not set"
+    /// );
     ///
     /// let config = Config::from_settings(Settings {
     ///     signup_allowed_domains: Some("example.com".into()),
@@ -113,17 +127,21 @@ impl Config {
     /// # Ok::<(), InitError>(())
     /// ```
     pub fn from_settings(settings: Settings) -> Result<Config, InitError> {
-        let present = |value: Option<String>| value.filter(|v| !v.trim().is_empty());
-        let domains = present(settings.signup_allowed_domains);
-        let table = present(settings.orders_table);
-        let (Some(domains), Some(orders_table)) = (domains.as_deref(), table.clone()) else {
-            let mut missing = Vec::new();
-            if domains.is_none() {
-                missing.push(ALLOWED_DOMAINS_VAR);
-            }
-            if table.is_none() {
-                missing.push(ORDERS_TABLE_VAR);
-            }
+        let missing: Vec<String> = [
+            (
+                ALLOWED_DOMAINS_VAR,
+                settings.signup_allowed_domains.as_deref(),
+            ),
+            (ORDERS_TABLE_VAR, settings.orders_table.as_deref()),
+        ]
+        .into_iter()
+        .filter_map(|(variable, value)| ferrule_parameters::absence(variable, value))
+        .collect();
+        let (Some(domains), Some(orders_table), true) = (
+            settings.signup_allowed_domains.as_deref(),
+            settings.orders_table.clone(),
+            missing.is_empty(),
+        ) else {
             return Err(InitError::Missing(missing));
         };
         let policy = SignUpPolicy::parse(domains).map_err(InitError::InvalidAllowList)?;
@@ -546,8 +564,9 @@ mod tests {
                 signup_allowed_domains: Some("  ".into()),
                 orders_table: Some("orders-local".into()),
             })
-            .unwrap_err(),
-            InitError::Missing(vec![ALLOWED_DOMAINS_VAR])
+            .unwrap_err()
+            .to_string(),
+            "configuration is incomplete: environment variable SIGNUP_ALLOWED_DOMAINS is empty"
         );
         let error = Config::from_settings(Settings {
             signup_allowed_domains: Some("example.com".into()),
@@ -556,7 +575,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             error.to_string(),
-            "configuration is incomplete: environment variable(s) ORDERS_TABLE not set"
+            "configuration is incomplete: environment variable ORDERS_TABLE is not set"
         );
     }
 

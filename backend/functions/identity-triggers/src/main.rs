@@ -8,12 +8,16 @@ use serde_json::Value;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    ferrule_logger::init()?;
+    // One start-up error path: a JSON log line, /runtime/init/error, exit (see ferrule_errors).
+    ferrule_errors::init_or_exit(async { ferrule_logger::init() }).await;
     // SSM is only called when a variable holds an `ssm:` reference (the allow-list does in
     // the cloud); the DynamoDB client is built on the first PostConfirmation.
-    let parameters = ferrule_parameters::Parameters::new(ferrule_parameters::SsmStore::lazy());
-    let settings: Settings = ferrule_parameters::load_config(&parameters).await?;
-    let config = Config::from_settings(settings)?;
+    let config = ferrule_errors::init_or_exit(async {
+        let parameters = ferrule_parameters::Parameters::new(ferrule_parameters::SsmStore::lazy());
+        let settings: Settings = ferrule_parameters::load_config(&parameters).await?;
+        Config::from_settings(settings)
+    })
+    .await;
     let triggers = Triggers::new(
         config.policy,
         DynamoDbOrders::lazy(config.orders_table),

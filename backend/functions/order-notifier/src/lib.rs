@@ -63,10 +63,23 @@ pub struct Settings {
     pub orders_table: Option<String>,
 }
 
-/// Why the function cannot start: every problem, in one message.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("configuration is incomplete: {}", .0.join("; "))]
-pub struct InitError(pub Vec<String>);
+/// Why the function cannot start: logged, posted to `/runtime/init/error`, and the cold
+/// start fails (`ferrule_errors::init_or_exit`).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum InitError {
+    /// The environment could not be read (a bad or unreadable `ssm:` reference).
+    #[error(transparent)]
+    Config(#[from] ferrule_parameters::ConfigError),
+    /// Every missing or empty setting, in one message.
+    #[error("configuration is incomplete: {}", .0.join("; "))]
+    Incomplete(Vec<String>),
+}
+
+impl ferrule_errors::StartupFailure for InitError {
+    fn error_type(&self) -> &'static str {
+        ferrule_errors::CONFIGURATION_ERROR
+    }
+}
 
 /// Checks the settings and the metrics configuration together, so one cold start names
 /// every missing piece (`ORDERS_TABLE`, `FERRULE_METRICS_NAMESPACE`).
@@ -82,20 +95,16 @@ pub fn check_config(
     settings: Settings,
     metrics: Result<Metrics, ferrule_metrics::MetricsError>,
 ) -> Result<(String, Metrics), InitError> {
-    let table = settings.orders_table.filter(|t| !t.trim().is_empty());
-    match (table, metrics) {
-        (Some(table), Ok(metrics)) => Ok((table, metrics)),
-        (table, metrics) => {
-            let mut problems = Vec::new();
-            if table.is_none() {
-                problems.push(format!(
-                    "environment variable {ORDERS_TABLE_VAR} is not set"
-                ));
-            }
+    let table_problem =
+        ferrule_parameters::absence(ORDERS_TABLE_VAR, settings.orders_table.as_deref());
+    match (settings.orders_table, table_problem, metrics) {
+        (Some(table), None, Ok(metrics)) => Ok((table, metrics)),
+        (_, table_problem, metrics) => {
+            let mut problems: Vec<String> = table_problem.into_iter().collect();
             if let Err(error) = metrics {
                 problems.push(error.to_string());
             }
-            Err(InitError(problems))
+            Err(InitError::Incomplete(problems))
         }
     }
 }
@@ -454,8 +463,16 @@ mod tests {
             no_namespace,
         )
         .unwrap_err();
-        assert_eq!(error.0.len(), 2, "{error}");
-        assert!(error.to_string().contains("ORDERS_TABLE"), "{error}");
+        let InitError::Incomplete(problems) = &error else {
+            panic!("expected the incomplete configuration, got {error}");
+        };
+        assert_eq!(problems.len(), 2, "{error}");
+        assert!(
+            error
+                .to_string()
+                .contains("environment variable ORDERS_TABLE is empty"),
+            "{error}"
+        );
 
         let metrics = Metrics::builder().namespace("Orders").build();
         let (table, metrics) = check_config(

@@ -9,12 +9,16 @@ use serde_json::Value;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    ferrule_logger::init()?;
+    // One start-up error path: a JSON log line, /runtime/init/error, exit (see ferrule_errors).
+    ferrule_errors::init_or_exit(async { ferrule_logger::init() }).await;
     // SSM is only called when a variable holds an `ssm:` reference; the DynamoDB client is
     // built on the first notification recorded.
-    let parameters = ferrule_parameters::Parameters::new(ferrule_parameters::SsmStore::lazy());
-    let settings: Settings = ferrule_parameters::load_config(&parameters).await?;
-    let (table, metrics) = check_config(settings, Metrics::from_env())?;
+    let (table, metrics) = ferrule_errors::init_or_exit(async {
+        let parameters = ferrule_parameters::Parameters::new(ferrule_parameters::SsmStore::lazy());
+        let settings: Settings = ferrule_parameters::load_config(&parameters).await?;
+        check_config(settings, Metrics::from_env())
+    })
+    .await;
     let notifier = Notifier::new(DynamoDbOrders::lazy(table), SystemClock, metrics.clone());
     let (notifier, metrics) = (&notifier, &metrics);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {

@@ -70,6 +70,19 @@ impl std::fmt::Debug for InitError {
     }
 }
 
+/// Configuration problems are `Runtime.ConfigurationError`; a route or idempotency table that
+/// does not build is a bug in this crate (`Runtime.InitError`).
+impl ferrule_errors::StartupFailure for InitError {
+    fn error_type(&self) -> &'static str {
+        match self {
+            InitError::Config(_) | InitError::EmptyTable | InitError::ExpiresAfter(_) => {
+                ferrule_errors::CONFIGURATION_ERROR
+            }
+            InitError::Idempotency(_) | InitError::Router(_) => ferrule_errors::INIT_ERROR,
+        }
+    }
+}
+
 impl Config {
     /// Reads the process environment, resolving `ssm:` values through `parameters`.
     ///

@@ -17,12 +17,9 @@ async fn init() -> Result<StreamHandler<EventBridgePublisher>, InitError> {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    ferrule_logger::init()?;
-    let handler = init().await.inspect_err(|error| {
-        // One line that names the variable; the process then exits and Lambda reports
-        // the init failure.
-        tracing::error!(error = %error, "orders-stream cannot start");
-    })?;
+    // One start-up error path: a JSON log line, /runtime/init/error, exit (see ferrule_errors).
+    ferrule_errors::init_or_exit(async { ferrule_logger::init() }).await;
+    let handler = ferrule_errors::init_or_exit(init()).await;
     run(service_fn(|event: LambdaEvent<_>| {
         handler.handle_event(event)
     }))
