@@ -11,6 +11,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 use tracing::field::{Field, Visit};
 
+use crate::bounds::sanitize;
+
 /// Keys the logger writes itself; an event or span field with one of these names
 /// is written as `field_<name>` so no line ever holds a key twice.
 const RESERVED_KEYS: [&str; 10] = [
@@ -101,10 +103,11 @@ fn format_into(scratch: &mut String, value: impl fmt::Display) {
 pub(crate) fn write_json_display(
     line: &mut Vec<u8>,
     scratch: &mut String,
+    name: &str,
     value: impl fmt::Display,
 ) {
     format_into(scratch, value);
-    write_json_value(line, scratch.as_str());
+    write_json_value(line, &*sanitize(name, scratch));
 }
 
 /// `NaN` and infinities are not JSON numbers (serde_json would write `null`): keep them as strings.
@@ -139,14 +142,19 @@ impl Visit for JsonMessage<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.name() == MESSAGE_FIELD {
             self.line.extend_from_slice(b",\"message\":");
-            write_json_value(self.line, value);
+            write_json_value(self.line, &*sanitize(MESSAGE_FIELD, value));
         }
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         if field.name() == MESSAGE_FIELD {
             self.line.extend_from_slice(b",\"message\":");
-            write_json_display(self.line, self.scratch, DebugAsDisplay(value));
+            write_json_display(
+                self.line,
+                self.scratch,
+                MESSAGE_FIELD,
+                DebugAsDisplay(value),
+            );
         }
     }
 }
@@ -196,7 +204,7 @@ impl Visit for JsonFields<'_> {
             // Beyond 64 bits, as text: as span fields, and no f64 rounding by readers.
             match i64::try_from(value) {
                 Ok(narrow) => write_json_value(self.line, &narrow),
-                Err(_) => write_json_display(self.line, self.scratch, value),
+                Err(_) => write_json_display(self.line, self.scratch, "", value),
             }
         }
     }
@@ -205,7 +213,7 @@ impl Visit for JsonFields<'_> {
         if self.key(field) {
             match u64::try_from(value) {
                 Ok(narrow) => write_json_value(self.line, &narrow),
-                Err(_) => write_json_display(self.line, self.scratch, value),
+                Err(_) => write_json_display(self.line, self.scratch, "", value),
             }
         }
     }
@@ -218,19 +226,19 @@ impl Visit for JsonFields<'_> {
 
     fn record_str(&mut self, field: &Field, value: &str) {
         if self.key(field) {
-            write_json_value(self.line, value);
+            write_json_value(self.line, &*sanitize(field.name(), value));
         }
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
         if self.key(field) {
-            write_json_display(self.line, self.scratch, value);
+            write_json_display(self.line, self.scratch, field.name(), value);
         }
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         if self.key(field) {
-            write_json_display(self.line, self.scratch, DebugAsDisplay(value));
+            write_json_display(self.line, self.scratch, field.name(), DebugAsDisplay(value));
         }
     }
 }
@@ -294,15 +302,26 @@ impl Visit for SpanFields {
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.set(field.name(), Value::from(value));
+        self.set(
+            field.name(),
+            Value::from(sanitize(field.name(), value).into_owned()),
+        );
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.set(field.name(), Value::String(value.to_string()));
+        let text = value.to_string();
+        self.set(
+            field.name(),
+            Value::String(sanitize(field.name(), &text).into_owned()),
+        );
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.set(field.name(), Value::String(format!("{value:?}")));
+        let text = format!("{value:?}");
+        self.set(
+            field.name(),
+            Value::String(sanitize(field.name(), &text).into_owned()),
+        );
     }
 }
 
@@ -348,7 +367,7 @@ impl Visit for TextMessage<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.name() == MESSAGE_FIELD {
             self.line.push(b' ');
-            write_one_line(self.line, value);
+            write_one_line(self.line, &sanitize(MESSAGE_FIELD, value));
         }
     }
 
@@ -356,7 +375,7 @@ impl Visit for TextMessage<'_> {
         if field.name() == MESSAGE_FIELD {
             format_into(self.scratch, DebugAsDisplay(value));
             self.line.push(b' ');
-            write_one_line(self.line, self.scratch);
+            write_one_line(self.line, &sanitize(MESSAGE_FIELD, self.scratch));
         }
     }
 }
@@ -379,9 +398,9 @@ impl TextFields<'_> {
         true
     }
 
-    fn formatted(&mut self, value: impl fmt::Display) {
+    fn formatted(&mut self, name: &str, value: impl fmt::Display) {
         format_into(self.scratch, value);
-        write_text_value(self.line, self.scratch);
+        write_text_value(self.line, &sanitize(name, self.scratch));
     }
 }
 
@@ -427,19 +446,19 @@ impl Visit for TextFields<'_> {
 
     fn record_str(&mut self, field: &Field, value: &str) {
         if self.key(field) {
-            write_text_value(self.line, value);
+            write_text_value(self.line, &sanitize(field.name(), value));
         }
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
         if self.key(field) {
-            self.formatted(value);
+            self.formatted(field.name(), value);
         }
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         if self.key(field) {
-            self.formatted(DebugAsDisplay(value));
+            self.formatted(field.name(), DebugAsDisplay(value));
         }
     }
 }
@@ -507,9 +526,9 @@ mod tests {
     fn a_failing_display_leaves_valid_json_not_a_panic() {
         let mut line = b"{\"a\":".to_vec();
         let mut scratch = String::new();
-        write_json_display(&mut line, &mut scratch, FailingDisplay);
+        write_json_display(&mut line, &mut scratch, "value", FailingDisplay);
         line.extend_from_slice(b",\"b\":");
-        write_json_display(&mut line, &mut scratch, "fine\n");
+        write_json_display(&mut line, &mut scratch, "value", "fine\n");
         line.push(b'}');
         assert_eq!(text(&line), r#"{"a":"<unformattable>","b":"fine\n"}"#);
     }

@@ -16,6 +16,7 @@ use tracing_subscriber::layer::{Context, Filter};
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 use tracing_subscriber::Layer;
 
+use crate::bounds::MAX_LINE_BYTES;
 use crate::format::{
     write_json_key, write_json_value, write_own_json_key, write_text_json_value, write_text_key,
     write_text_value, write_timestamp, JsonFields, JsonMessage, SpanFields, TextFields,
@@ -327,6 +328,34 @@ impl<W> LambdaLogLayer<W> {
     }
 }
 
+/// The line written in place of one longer than [`MAX_LINE_BYTES`].
+fn write_oversized(line: &mut Vec<u8>, format: LogFormat, metadata: &Metadata<'_>, dropped: usize) {
+    let message = format!(
+        "log line of {dropped} bytes dropped: longer than {MAX_LINE_BYTES} bytes (from {})",
+        metadata.target()
+    );
+    match format {
+        LogFormat::Json => {
+            line.extend_from_slice(b"{\"timestamp\":\"");
+            write_timestamp(line, SystemTime::now());
+            line.push(b'"');
+            write_own_json_key(line, "level");
+            write_json_value(line, metadata.level().as_str());
+            write_own_json_key(line, "message");
+            write_json_value(line, &message);
+            line.extend_from_slice(b"}\n");
+        }
+        LogFormat::Text => {
+            write_timestamp(line, SystemTime::now());
+            line.push(b' ');
+            line.extend_from_slice(metadata.level().as_str().as_bytes());
+            line.extend_from_slice(b" - ");
+            line.extend_from_slice(message.as_bytes());
+            line.push(b'\n');
+        }
+    }
+}
+
 /// Fields recorded on the enclosing spans, innermost first; a name already written (by the
 /// event or a nearer span) is skipped. `write` renders one field in the line's format.
 fn write_span_fields<S>(
@@ -405,6 +434,13 @@ where
             match self.format {
                 LogFormat::Json => self.write_json(event, leaf, scratch),
                 LogFormat::Text => self.write_text(event, leaf, scratch),
+            }
+            if scratch.line.len() > MAX_LINE_BYTES {
+                // Values are cut at MAX_VALUE_BYTES each; only very many fields get here.
+                // Say so in a line of its own rather than exceed CloudWatch's event limit.
+                let dropped = scratch.line.len();
+                scratch.line.clear();
+                write_oversized(&mut scratch.line, self.format, event.metadata(), dropped);
             }
             // A log line that cannot be written has nowhere better to go, and
             // logging must never fail the invocation: the error is dropped.

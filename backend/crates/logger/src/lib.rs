@@ -86,11 +86,13 @@
 //! Wrap secrets in `ferrule_sensitive::Sensitive`: logged with `?` or `%` they
 //! print `***`.
 
+mod bounds;
 mod config;
 mod error;
 mod format;
 mod layer;
 
+pub use bounds::{is_sensitive, MAX_LINE_BYTES, MAX_VALUE_BYTES, REDACTED};
 pub use config::{
     LogFormat, LoggerConfig, FUNCTION_NAME_VAR, FUNCTION_VERSION_VAR, LOG_FORMAT_VAR,
     LOG_LEVEL_VAR, POWERTOOLS_SERVICE_NAME_VAR, RUST_LOG_VAR, SERVICE_NAME_VAR, UNDEFINED_SERVICE,
