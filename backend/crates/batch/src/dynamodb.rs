@@ -213,6 +213,7 @@ const SOURCE: Source<EventRecord> = Source {
     id_field: "SequenceNumber",
     id: |record| record.change.sequence_number.as_deref(),
     group: |_| None,
+    copy_key: |record| record.change.sequence_number.as_deref(),
 };
 
 impl DynamoDbProcessor {

@@ -1,6 +1,6 @@
 //! The loop shared by every source: decode, handle, log, collect the failed ids.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Display;
 use std::future::{ready, Future};
 
@@ -31,6 +31,29 @@ pub(crate) struct Source<R> {
     pub id: fn(&R) -> Option<&str>,
     /// The FIFO message group, for [`Policy::SkipFailedGroups`].
     pub group: fn(&R) -> Option<&str>,
+    /// What makes two records copies of one another (an SQS body delivered twice, a stream
+    /// record repeated): later copies in the same batch are not handled again; they share
+    /// the first copy's outcome.
+    pub copy_key: fn(&R) -> Option<&str>,
+}
+
+/// For each record, the index of an earlier record it is a copy of.
+fn earlier_copies<R>(source: &Source<R>, records: &[R]) -> Vec<Option<usize>> {
+    let mut first: HashMap<&str, usize> = HashMap::new();
+    records
+        .iter()
+        .enumerate()
+        .map(|(index, record)| {
+            let key = (source.copy_key)(record)?;
+            match first.get(key) {
+                Some(original) => Some(*original),
+                None => {
+                    first.insert(key, index);
+                    None
+                }
+            }
+        })
+        .collect()
 }
 
 /// Runs `handler` on every record `decode` accepts and returns the identifiers to report
@@ -49,12 +72,25 @@ where
     Fut: Future<Output = Result<(), E>>,
     E: Classify + Display,
 {
+    let copies = earlier_copies(source, &records);
+    let repeated = copies.iter().flatten().count();
+    if repeated > 0 {
+        tracing::info!(
+            event_source = source.name,
+            repeated,
+            "records repeated in this batch are handled once; each copy shares the first one's outcome"
+        );
+    }
     let failed = match policy {
         Policy::Independent { concurrency } => {
-            independent(source, records, concurrency, &decode, &handler).await
+            independent(source, records, &copies, concurrency, &decode, &handler).await
         }
-        Policy::StopAtFirstFailure => in_order(source, records, false, &decode, &handler).await,
-        Policy::SkipFailedGroups => in_order(source, records, true, &decode, &handler).await,
+        Policy::StopAtFirstFailure => {
+            in_order(source, records, &copies, false, &decode, &handler).await
+        }
+        Policy::SkipFailedGroups => {
+            in_order(source, records, &copies, true, &decode, &handler).await
+        }
     };
     if failed.iter().any(Option::is_none) {
         tracing::error!(
@@ -69,6 +105,7 @@ where
 async fn independent<R, In, D, F, Fut, E>(
     source: &Source<R>,
     records: Vec<R>,
+    copies: &[Option<usize>],
     concurrency: usize,
     decode: &D,
     handler: &F,
@@ -79,7 +116,15 @@ where
     Fut: Future<Output = Result<(), E>>,
     E: Classify + Display,
 {
-    let mut failed: Vec<(usize, Option<String>)> = stream::iter(records.into_iter().enumerate())
+    let ids: Vec<Option<String>> = records
+        .iter()
+        .map(|record| (source.id)(record).map(str::to_owned))
+        .collect();
+    let originals = records
+        .into_iter()
+        .enumerate()
+        .filter(|(index, _)| copies.get(*index).is_none_or(Option::is_none));
+    let mut failed: Vec<(usize, Option<String>)> = stream::iter(originals)
         .map(|(index, record)| {
             let id = (source.id)(&record).map(str::to_owned);
             async move {
@@ -91,6 +136,13 @@ where
         .filter_map(|(index, id, handled)| ready((!handled).then_some((index, id))))
         .collect()
         .await;
+    // A copy fails with its original, so that it is retried too.
+    let failed_originals: HashSet<usize> = failed.iter().map(|(index, _)| *index).collect();
+    for (index, original) in copies.iter().enumerate() {
+        if original.is_some_and(|original| failed_originals.contains(&original)) {
+            failed.push((index, ids.get(index).cloned().flatten()));
+        }
+    }
     // Records finish in any order; report them in the order Lambda sent them.
     failed.sort_unstable_by_key(|(index, _)| *index);
     failed.into_iter().map(|(_, id)| id).collect()
@@ -99,6 +151,7 @@ where
 async fn in_order<R, In, D, F, Fut, E>(
     source: &Source<R>,
     records: Vec<R>,
+    copies: &[Option<usize>],
     skip_groups: bool,
     decode: &D,
     handler: &F,
@@ -113,7 +166,8 @@ where
     let mut failed_groups: HashSet<String> = HashSet::new();
     let mut stopped = false;
     let mut skipped = 0_usize;
-    for record in records {
+    let mut failed_indices: HashSet<usize> = HashSet::new();
+    for (index, record) in records.into_iter().enumerate() {
         let id = (source.id)(&record).map(str::to_owned);
         let group = if skip_groups {
             (source.group)(&record).map(str::to_owned)
@@ -123,10 +177,20 @@ where
         let blocked = stopped || group.as_ref().is_some_and(|g| failed_groups.contains(g));
         if blocked {
             skipped += 1;
+            failed_indices.insert(index);
             failed.push(id);
             continue;
         }
+        if let Some(original) = copies.get(index).copied().flatten() {
+            // Handled once already; a copy of a failed record is retried with it.
+            if failed_indices.contains(&original) {
+                failed_indices.insert(index);
+                failed.push(id);
+            }
+            continue;
+        }
         if !attempt(source, id.as_deref(), record, decode, handler).await {
+            failed_indices.insert(index);
             failed.push(id);
             match group {
                 Some(group) => {
@@ -205,6 +269,7 @@ mod tests {
         id_field: "id",
         id: |item| item.id,
         group: |item| item.group,
+        copy_key: |item| item.id,
     };
 
     fn item(id: &'static str, group: &'static str, fail: bool) -> Item {
@@ -233,6 +298,39 @@ mod tests {
         })
         .await;
         (failed, handled.into_inner().unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_record_repeated_in_one_batch_is_handled_once_under_every_policy() {
+        for policy in [
+            Policy::Independent { concurrency: 4 },
+            Policy::StopAtFirstFailure,
+            Policy::SkipFailedGroups,
+        ] {
+            let items = vec![
+                item("a", "g1", false),
+                item("b", "g2", false),
+                item("a", "g1", false),
+                item("a", "g1", false),
+            ];
+            let (failed, handled) = run_items(items, policy).await;
+            assert!(failed.is_empty(), "{policy:?}: {failed:?}");
+            let mut handled = handled;
+            handled.sort_unstable();
+            assert_eq!(handled, ["a", "b"], "{policy:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_copy_of_a_failed_record_is_reported_with_it() {
+        let items = vec![
+            item("a", "g1", true),
+            item("b", "g2", false),
+            item("a", "g1", true),
+        ];
+        let (failed, handled) = run_items(items, Policy::Independent { concurrency: 4 }).await;
+        assert_eq!(failed, [Some("a".to_owned()), Some("a".to_owned())]);
+        assert_eq!(handled.iter().filter(|id| **id == "a").count(), 1);
     }
 
     #[tokio::test]

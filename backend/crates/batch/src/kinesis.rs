@@ -101,6 +101,7 @@ const SOURCE: Source<KinesisEventRecord> = Source {
     id_field: "sequenceNumber",
     id: |record| Some(record.kinesis.sequence_number.as_str()).filter(|id| !id.is_empty()),
     group: |_| None,
+    copy_key: |record| Some(record.kinesis.sequence_number.as_str()).filter(|id| !id.is_empty()),
 };
 
 impl KinesisProcessor {

@@ -129,6 +129,7 @@ const SOURCE: Source<SqsMessage> = Source {
     id_field: "messageId",
     id: |message| message.message_id.as_deref(),
     group: |message| message.attributes.get("MessageGroupId").map(String::as_str),
+    copy_key: |message| message.body.as_deref(),
 };
 
 impl SqsProcessor {
