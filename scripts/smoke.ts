@@ -63,6 +63,9 @@ export async function runSmoke(
       } finally {
         await local.stop();
       }
+      if (platform.runtime === 'al2023' && events[0]) {
+        results.push(await initErrorCheck(artifact, events[0].event, passthrough));
+      }
     }
   }
   results.push(await cliInvokeCheck(passthrough));
@@ -71,10 +74,83 @@ export async function runSmoke(
 }
 
 /**
+ * One start-up error path: a bad log level, and each of the function's variables unset or
+ * empty in turn, either still start (an optional setting) or fail the cold start with
+ * `Runtime.ConfigurationError` posted to /runtime/init/error, a message naming the variable,
+ * and one JSON log line (no `Error: ...` Debug text).
+ */
+export async function initErrorCheck(
+  artifact: BuiltArtifact,
+  eventName: string,
+  passthrough: Record<string, string>,
+): Promise<CheckOutcome> {
+  const fn = artifact.function;
+  const name = `${fn.name}: configuration problems fail the start through /runtime/init/error, naming the setting`;
+  const event = (await loadEvent(eventName)).text;
+  const cases: {
+    readonly label: string;
+    readonly environment: Record<string, string>;
+    readonly names: string;
+  }[] = [
+    {
+      label: 'AWS_LAMBDA_LOG_LEVEL=LOUD',
+      environment: { ...fn.environment, AWS_LAMBDA_LOG_LEVEL: 'LOUD' },
+      names: 'AWS_LAMBDA_LOG_LEVEL',
+    },
+  ];
+  for (const variable of Object.keys(fn.environment)) {
+    const without = Object.fromEntries(Object.entries(fn.environment).filter(([key]) => key !== variable));
+    cases.push({ label: `${variable} unset`, environment: without, names: variable });
+    cases.push({
+      label: `${variable}=""`,
+      environment: { ...fn.environment, [variable]: '' },
+      names: variable,
+    });
+  }
+  const problems: string[] = [];
+  for (const { label, environment, names } of cases) {
+    const logs: string[] = [];
+    const local = new LocalFunction({
+      name: fn.name,
+      artifact: artifact.path,
+      timeoutSeconds: 10,
+      environment: { ...environment, AWS_LAMBDA_LOG_FORMAT: 'JSON' },
+      passthroughEnvironment: passthrough,
+      onLog: (line) => logs.push(line),
+    });
+    try {
+      const { outcome } = await local.invoke(event);
+      if (outcome.kind !== 'error' || outcome.phase !== 'init') {
+        // An optional setting may be left out; a log level Lambda does not know may not.
+        if (names === 'AWS_LAMBDA_LOG_LEVEL') problems.push(`${label}: the function started`);
+        continue;
+      }
+      if (outcome.errorType !== 'Runtime.ConfigurationError' || !outcome.errorMessage.includes(names)) {
+        problems.push(`${label}: ${outcome.errorType}: ${outcome.errorMessage}`);
+      }
+      const errorLines = logs.filter((line) => /init failed/.test(line));
+      const json = errorLines.filter((line) => {
+        try {
+          return (JSON.parse(line) as { error_type?: string }).error_type === 'Runtime.ConfigurationError';
+        } catch {
+          return false;
+        }
+      });
+      if (json.length !== 1 || logs.some((line) => line.startsWith('Error: '))) {
+        problems.push(`${label}: expected one JSON error line, got:\n${logs.join('\n')}`);
+      }
+    } finally {
+      await local.stop();
+    }
+  }
+  return { name, ok: problems.length === 0, detail: problems.join('\n') || undefined };
+}
+
+/**
  * Release builds unwind: a handler that panics answers 500 for that request, and the same
  * process (no new cold start) serves the next one. On the built `fault-probe` artifact.
  */
-async function panicCheck(): Promise<CheckOutcome> {
+export async function panicCheck(): Promise<CheckOutcome> {
   const name = 'fault-probe (al2023): a panicking request answers 500, the same process serves the next';
   const platform = smokePlatforms[0] as Platform;
   const artifact = (await buildPackages(platform, ['fault-probe'])).get('fault-probe') as string;
@@ -99,7 +175,9 @@ async function panicCheck(): Promise<CheckOutcome> {
       problems.push(`/panic answered ${JSON.stringify(middle)}, expected statusCode 500`);
     }
     if (typeof first === 'string' || typeof last === 'string' || first.body !== last.body) {
-      problems.push(`before ${JSON.stringify(first)} and after ${JSON.stringify(last)} differ: the process changed`);
+      problems.push(
+        `before ${JSON.stringify(first)} and after ${JSON.stringify(last)} differ: the process changed`,
+      );
     }
     if (after.coldStart) problems.push('the request after the panic was a cold start');
     return { name, ok: problems.length === 0, detail: problems.join('\n') || undefined };

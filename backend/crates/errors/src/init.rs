@@ -65,7 +65,7 @@ where
                 // The logger itself failed to start: say it in Lambda's JSON shape on stderr.
                 eprintln!(
                     "{}",
-                    serde_json::json!({ "level": "ERROR", "message": "init failed: the function cannot start", "errorType": error_type, "error": message })
+                    serde_json::json!({ "level": "ERROR", "message": "init failed: the function cannot start", "error_type": error_type, "error": message })
                 );
             }
             if let Err(reason) = post_init_error(error_type, &message).await {
