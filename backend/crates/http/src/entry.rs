@@ -289,6 +289,7 @@ pub(crate) fn into_v2_response(response: Response<Body>) -> ApiGatewayV2httpResp
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn event() -> ApiGatewayV2httpRequest {
         serde_json::from_str(include_str!("../../../events/apigw-http/get-hello.json")).unwrap()
@@ -301,6 +302,81 @@ mod tests {
     fn converts(mut event: ApiGatewayV2httpRequest) -> Request {
         prepare(&mut event).unwrap();
         Request::from(LambdaRequest::ApiGatewayV2(event))
+    }
+
+    /// Any string, weighted towards the characters URIs and hosts care about.
+    fn hostile() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        prop_oneof![
+            any::<String>(),
+            proptest::collection::vec(
+                prop_oneof![
+                    Just('"'),
+                    Just(' '),
+                    Just('<'),
+                    Just('>'),
+                    Just('\t'),
+                    Just('\0'),
+                    Just('\u{7f}'),
+                    Just('['),
+                    Just(']'),
+                    Just('^'),
+                    Just('|'),
+                    Just('%'),
+                    Just('{'),
+                    Just('}'),
+                    Just('`'),
+                    Just(':'),
+                    Just('/'),
+                    Just('?'),
+                    Just('#'),
+                    Just('@'),
+                    Just('='),
+                    Just('&'),
+                    Just('é'),
+                    Just('a'),
+                    Just('1'),
+                    Just('.'),
+                ],
+                0..64
+            )
+            .prop_map(|chars| chars.into_iter().collect()),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 512, ..Default::default() })]
+
+    /// Either the event is refused with a 4xx, or lambda_http converts it without panicking.
+    #[test]
+    fn the_entry_never_panics_on_what_a_client_sends(
+        query in hostile(),
+        path in hostile(),
+        host in hostile(),
+        proto in proptest::option::of(hostile()),
+        body in proptest::option::of(hostile()),
+        base64 in any::<bool>(),
+    ) {
+        let mut event = event();
+        event.raw_query_string = Some(query);
+        event.raw_path = Some(path);
+        if let Ok(value) = HeaderValue::from_str(&host) {
+            event.headers.insert(HOST, value);
+        }
+        if let Some(Ok(value)) = proto.map(|p| HeaderValue::from_str(&p)) {
+            event.headers.insert("x-forwarded-proto", value);
+        }
+        event.body = body;
+        event.is_base64_encoded = base64;
+        match prepare(&mut event) {
+            // lambda_http's own conversion, which panics on what `prepare` lets through.
+            Ok(()) => {
+                let request = Request::from(LambdaRequest::ApiGatewayV2(event));
+                prop_assert!(request.uri().path().starts_with('/'));
+            }
+            Err(error) => prop_assert!(error.status().is_client_error(), "{}", error.status()),
+        }
+    }
     }
 
     #[test]

@@ -246,3 +246,34 @@ mod tests {
         assert!(sanitize("body", &huge).len() < MAX_VALUE_BYTES + 64);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any value: bounded output; a credential field never shows its value.
+        #[test]
+        fn sanitized_values_are_bounded(name in "[a-zA-Z_-]{0,24}", value in any::<String>(), repeat in 1usize..2000) {
+            let long = value.repeat(repeat);
+            let clean = sanitize(&name, &long);
+            prop_assert!(clean.len() <= MAX_VALUE_BYTES + 64, "{}", clean.len());
+            if is_sensitive(&name) {
+                prop_assert_eq!(clean.as_ref(), REDACTED);
+            }
+        }
+
+        /// A credential key inside JSON text never keeps its value, however deep.
+        #[test]
+        fn credential_keys_in_json_are_redacted(secret in "[a-zA-Z0-9]{12,40}", depth in 0usize..20, key in prop::sample::select(vec!["authorization", "Cookie", "id_token", "x-api-key", "password"])) {
+            let mut json = serde_json::json!({ key: secret.clone() });
+            for _ in 0..depth {
+                json = serde_json::json!({ "nested": [json] });
+            }
+            let text = json.to_string();
+            let clean = sanitize("body", &text);
+            prop_assert!(!clean.contains(&secret), "{}", clean);
+        }
+    }
+}
