@@ -215,8 +215,14 @@ export function functionScope(resourcePath: string): string {
   return owner.split('/').length > 2 ? owner.replace(/\/Function$/, '') : owner;
 }
 
-/** The statements of a role: inline policies on it, AWS::IAM::Policy resources attached to it, managed policies. */
-function rolePermissions(stack: AssemblyStack, roleId: string): AppPermission[] {
+/** One Allow statement of a role, its values as the template has them. */
+export interface RoleStatement {
+  readonly actions: readonly string[];
+  readonly resources: readonly unknown[];
+}
+
+/** The Allow statements of a role: inline policies on it and AWS::IAM::Policy resources attached to it. */
+export function roleStatements(stack: AssemblyStack, roleId: string): RoleStatement[] {
   const documents: unknown[] = [];
   const role = stack.resources[roleId];
   for (const policy of (role?.Properties?.Policies as { PolicyDocument?: unknown }[] | undefined) ?? []) {
@@ -227,22 +233,33 @@ function rolePermissions(stack: AssemblyStack, roleId: string): AppPermission[] 
     const roles = (resource.Properties?.Roles as unknown[] | undefined) ?? [];
     if (referencedIds(roles).has(roleId)) documents.push(resource.Properties?.PolicyDocument);
   }
-  const permissions: AppPermission[] = [];
+  const statements: RoleStatement[] = [];
   for (const document of documents) {
-    const statements = (document as { Statement?: unknown } | undefined)?.Statement;
-    for (const statement of Array.isArray(statements) ? statements : statements ? [statements] : []) {
+    const list = (document as { Statement?: unknown } | undefined)?.Statement;
+    for (const statement of Array.isArray(list) ? list : list ? [list] : []) {
       const { Effect, Action, Resource } = statement as {
         Effect?: string;
         Action?: unknown;
         Resource?: unknown;
       };
       if (Effect !== 'Allow' || Action === undefined) continue;
-      const actions = (Array.isArray(Action) ? Action : [Action]).map(String);
-      const resources = (Array.isArray(Resource) ? Resource : [Resource ?? '*']).map((r) => render(stack, r));
-      permissions.push({ actions, resources });
+      statements.push({
+        actions: (Array.isArray(Action) ? Action : [Action]).map(String),
+        resources: Array.isArray(Resource) ? Resource : [Resource ?? '*'],
+      });
     }
   }
-  for (const managed of (role?.Properties?.ManagedPolicyArns as unknown[] | undefined) ?? []) {
+  return statements;
+}
+
+/** The statements of a role with resources rendered by name, and its managed policies. */
+function rolePermissions(stack: AssemblyStack, roleId: string): AppPermission[] {
+  const permissions: AppPermission[] = roleStatements(stack, roleId).map((statement) => ({
+    actions: statement.actions,
+    resources: statement.resources.map((r) => render(stack, r)),
+  }));
+  for (const managed of (stack.resources[roleId]?.Properties?.ManagedPolicyArns as unknown[] | undefined) ??
+    []) {
     permissions.push({
       actions: [`managed-policy:${render(stack, managed).replace(/^.*:policy\//, '')}`],
       resources: [],
@@ -380,9 +397,10 @@ function eventPatternSummary(pattern: unknown): string | undefined {
 }
 
 /**
- * Names the crate of a function from its code asset: the zip in the cloud assembly is a
- * copy of `dist/lambda/<platform>/<crate>/bootstrap.zip`, so equal bytes name the crate.
- * The templates carry no crate name, and this needs no change to the constructs.
+ * Names the crate of a function: the `ferrule:crate` metadata RustFunction writes, else its
+ * code asset (the zip in the cloud assembly is a copy of
+ * `dist/lambda/<platform>/<crate>/bootstrap.zip`, so equal bytes name the crate), else its
+ * construct id.
  */
 class CrateResolver {
   private built?: Map<string, string>;
@@ -390,6 +408,9 @@ class CrateResolver {
   constructor(private readonly outdir: string) {}
 
   crateOf(resource: TemplateResource, constructPath: string): string | null {
+    // RustFunction records its crate on the function resource.
+    const recorded = resource.Metadata?.['ferrule:crate'];
+    if (typeof recorded === 'string') return recorded;
     const asset = resource.Metadata?.['aws:asset:path'];
     if (typeof asset === 'string' && existsSync(join(this.outdir, asset))) {
       const file = join(this.outdir, asset);

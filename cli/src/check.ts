@@ -1,5 +1,6 @@
 // `ferrule check`: one synth with every rule pack (ADR-002, cdk-nag AwsSolutions and
-// Serverless), then cfn-lint with the serverless rules, findings grouped by function.
+// Serverless), cfn-lint with the serverless rules, and each function's role against the
+// AWS calls its code can make (iam/), findings grouped by function.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
@@ -11,6 +12,7 @@ import {
   referencedIds,
 } from './app-functions.ts';
 import { CliError } from './errors.ts';
+import { compareApp, type IamComparison, iamFindings } from './iam/compare.ts';
 import { defaultPlatform, type Platform, paths, projectRoot, toolEnvironment } from './project.ts';
 import { runCdkSynth } from './synth.ts';
 
@@ -18,7 +20,7 @@ export type FindingLevel = 'error' | 'warning' | 'info';
 
 /** One finding of a rule pack or of cfn-lint, with what to do about it. */
 export interface CheckFinding {
-  /** Who reported it: ADR002, AwsSolutions, Serverless, CloudFormation-Validate or cfn-lint. */
+  /** Who reported it: ADR002, AwsSolutions, Serverless, CloudFormation-Validate, cfn-lint or IAM. */
   readonly source: string;
   /** Rule id, e.g. `ADR002-JsonLogs`, `AwsSolutions-IAM5[Resource::*]`, `ES1005`. */
   readonly rule: string;
@@ -56,6 +58,11 @@ export interface CheckReport {
   readonly templates: readonly string[];
   /** Every function (clean ones with no findings), then the stack groups that have findings. */
   readonly groups: readonly CheckGroup[];
+  /**
+   * Per Ferrule function: what its code can call, what its role grants for the code, and the
+   * grants set apart as Lambda's own (the IAM findings come from these).
+   */
+  readonly iam: readonly IamComparison[];
 }
 
 export interface CheckOptions {
@@ -78,7 +85,7 @@ export interface CheckOptions {
 }
 
 const VALIDATION_REPORT = 'validation-report.json';
-const CHECKS = ['ADR002', 'AwsSolutions', 'Serverless', 'cfn-lint (serverless rules)'];
+const CHECKS = ['ADR002', 'AwsSolutions', 'Serverless', 'cfn-lint (serverless rules)', 'IAM equals code'];
 
 /** Runs every check on the app and returns the findings grouped by function. */
 export async function runCheck(options: CheckOptions = {}): Promise<CheckReport> {
@@ -90,7 +97,10 @@ export async function runCheck(options: CheckOptions = {}): Promise<CheckReport>
   const findings = packFindings(outdir);
   progress('==> cfn-lint --append-rules cfn_lint_serverless.rules');
   findings.push(...(await lintFindings(stacks)));
-  return summarise(stacks, findings, outdir, options.strict ?? false);
+  progress('==> IAM equals code: each role against the AWS calls its crate can make');
+  const iam = compareApp(stacks, functionsOf(stacks, outdir));
+  findings.push(...iam.flatMap(iamFindings));
+  return { ...summarise(stacks, findings, outdir, options.strict ?? false), iam };
 }
 
 /**
@@ -253,7 +263,7 @@ function summarise(
   findings: readonly CheckFinding[],
   outdir: string,
   strict: boolean,
-): CheckReport {
+): Omit<CheckReport, 'iam'> {
   const functions = functionsOf(stacks, outdir);
   const groups = new Map<
     string,

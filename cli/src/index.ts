@@ -34,6 +34,21 @@ export { fixturePath, listFixtures, loadEvent } from './events.ts';
 export { fixtureNameProblem, type NewFixtureResult, newFixture } from './events-new.ts';
 export { formatBytes, formatMs, table } from './format.ts';
 export { compareVersions, highestGlibcIn, highestGlibcVersion } from './glibc.ts';
+export {
+  analyzeFunction,
+  type CodeCall,
+  type FunctionCode,
+  type UnknownCall,
+  Workspace,
+} from './iam/code-actions.ts';
+export {
+  compareApp,
+  compareTemplates,
+  type Grant,
+  type IamComparison,
+  iamFindings,
+  type PlatformGrant,
+} from './iam/compare.ts';
 export { main, program } from './main.ts';
 export { freePort, type MotoServer, resetMoto, startMoto } from './moto.ts';
 export { type CommandResult, type RunCommandOptions, runCommand } from './process.ts';

@@ -34,7 +34,13 @@ describe('ferrule check on the app of infrastructure/', () => {
     expect(checked.code, checked.stderr).toBe(0);
     expect(report.ok).toBe(true);
     expect(report.errors).toBe(0);
-    expect(report.checks).toEqual(['ADR002', 'AwsSolutions', 'Serverless', 'cfn-lint (serverless rules)']);
+    expect(report.checks).toEqual([
+      'ADR002',
+      'AwsSolutions',
+      'Serverless',
+      'cfn-lint (serverless rules)',
+      'IAM equals code',
+    ]);
     const errors = report.groups.flatMap((g) => g.findings).filter((f) => f.level === 'error');
     expect(errors).toEqual([]);
   });
@@ -54,6 +60,23 @@ describe('ferrule check on the app of infrastructure/', () => {
         finding.source,
       );
     }
+  });
+
+  it("compares each function's role with the AWS calls of its crate: none granted but unused, none used but not granted", () => {
+    expect(report.iam.map((c) => c.crate).sort()).toEqual(expect.arrayContaining(['hello-http', ...ORDERS]));
+    for (const comparison of report.iam) {
+      expect(comparison.grantedNotCalled, comparison.crate).toEqual([]);
+      expect(comparison.calledNotGranted, comparison.crate).toEqual([]);
+      expect(comparison.unknown, comparison.crate).toEqual([]);
+    }
+    const api = report.iam.find((c) => c.crate === 'orders-api');
+    expect([...new Set(api?.granted.map((g) => g.action))].sort()).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ]);
   });
 
   it('exits 2 on a bad option, with one line and no stack trace', () => {

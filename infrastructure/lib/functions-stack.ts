@@ -13,7 +13,7 @@ import { FerruleQueue } from './queue.ts';
 import { RustFunction } from './rust-function.ts';
 import { FerruleService, type Stage } from './service.ts';
 import { FerruleTable } from './table.ts';
-import type { QueueAccess, TableAccess } from './uses.ts';
+import type { QueueAccess, TableAccess, TableAction } from './uses.ts';
 
 /** How a declared function is invoked. Resources are named; the stack creates each on first use. */
 export type FunctionTrigger =
@@ -55,7 +55,12 @@ export interface DeclaredUses {
   /** @default - none */
   readonly tables?: readonly {
     readonly table: string;
-    readonly access: TableAccess;
+    /** An action set; give this or `actions` (see `TableUse`). */
+    readonly access?: TableAccess;
+    /** The DynamoDB actions the code calls, e.g. `['GetItem', 'PutItem']`. */
+    readonly actions?: readonly TableAction[];
+    /** Indexes the code queries or scans by name. */
+    readonly indexes?: readonly string[];
     readonly env?: string;
   }[];
   /** @default - none */
@@ -198,6 +203,8 @@ export class FerruleFunctionsStack extends Stack {
         tables: (uses.tables ?? []).map((use) => ({
           table: this.table(use.table, streamed.has(use.table)).table,
           access: use.access,
+          actions: use.actions,
+          indexes: use.indexes,
           env: use.env,
         })),
         queues: (uses.queues ?? []).map((use) => ({
@@ -208,7 +215,8 @@ export class FerruleFunctionsStack extends Stack {
         buses: (uses.buses ?? []).map((use) => ({ bus: this.bus(use.bus), env: use.env })),
       });
       for (const use of uses.tables ?? []) {
-        if (use.access === 'read' || use.access === 'read-write') {
+        // The read shorthand queries every index unless the declaration names them.
+        if ((use.access === 'read' || use.access === 'read-write') && use.indexes === undefined) {
           ack(
             fn.role,
             `AwsSolutions-IAM5[Resource::<${this.logicalIdOf(this.table(use.table, false).table)}.Arn>/index/*]`,

@@ -65,11 +65,13 @@ export {
 export type {
   BusUse,
   DeclaredGrant,
+  ParameterAction,
   ParameterUse,
   QueueAccess,
   QueueUse,
   SecretUse,
   TableAccess,
+  TableAction,
   TableUse,
   Uses,
 } from './uses.ts';

@@ -6,16 +6,47 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as ssm from 'aws-cdk-lib/aws-ssm';
 
 /**
- * - `read`: get, batch get, query (table and its indexes), condition checks, describe
+ * Action sets, shorthand for declarations that do not list `actions`:
+ * - `read`: get, batch get, query, condition checks, describe (queries also on every index)
  * - `write`: put, update, delete, batch write
  * - `read-write`: both
  * - `stream`: read the table's stream (what a DynamoDB Streams event source needs)
  */
 export type TableAccess = 'read' | 'write' | 'read-write' | 'stream';
 
+/** A DynamoDB action on items or the table, as IAM names it without the `dynamodb:` prefix. */
+export type TableAction =
+  | 'BatchGetItem'
+  | 'BatchWriteItem'
+  | 'ConditionCheckItem'
+  | 'DeleteItem'
+  | 'DescribeTable'
+  | 'GetItem'
+  | 'PutItem'
+  | 'Query'
+  | 'Scan'
+  | 'UpdateItem';
+
 export interface TableUse {
   readonly table: dynamodb.ITable;
-  readonly access: TableAccess;
+  /**
+   * An action set (see `TableAccess`). Give exactly one of `access` and `actions`; `stream`
+   * is for event sources, the others are shorthand for code whose calls are not listed yet.
+   * @default - none: `actions` says what the code calls
+   */
+  readonly access?: TableAccess;
+  /**
+   * Exactly the DynamoDB actions the code calls on the table (`ferrule check` compares them
+   * with the SDK calls of the crate), for example `['GetItem', 'PutItem', 'Query']`.
+   * @default - none: `access` gives an action set
+   */
+  readonly actions?: readonly TableAction[];
+  /**
+   * Indexes the code queries or scans by name (`.index_name("by-status")`): `Query` and
+   * `Scan` of the declared actions are granted on `<table ARN>/index/<name>` for each.
+   * @default - with `actions`, none; with `read` or `read-write`, every index (`<table ARN>/index/*`)
+   */
+  readonly indexes?: readonly string[];
   /** Environment variable set to the table name, for example `ORDERS_TABLE`. @default - none */
   readonly env?: string;
 }
@@ -37,8 +68,17 @@ export interface BusUse {
   readonly env?: string;
 }
 
+/** An SSM read of one named parameter, as IAM names it without the `ssm:` prefix. */
+export type ParameterAction = 'GetParameter' | 'GetParameters';
+
 export interface ParameterUse {
   readonly parameter: ssm.IParameter;
+  /**
+   * The SSM actions the code calls on the parameter.
+   * @default ['GetParameters'] — the one ferrule-parameters calls, for `ssm:` values at init
+   * and for `Parameters::get`
+   */
+  readonly actions?: readonly ParameterAction[];
   /**
    * Environment variable set to `ssm:<parameterName>`, the reference ferrule-parameters
    * resolves at init.
@@ -63,10 +103,11 @@ export interface SecretUse {
 }
 
 /**
- * What a function touches. Each declaration grants exactly the actions of its access
- * on exactly that resource (docs/constructs.md has the table), plus `kms:Decrypt`
- * (and `kms:GenerateDataKey` for writes) on the resource's customer-managed key, and
- * sets the named environment variable.
+ * What a function touches. Each declaration grants exactly the actions it names (or those
+ * of its access) on exactly that resource (docs/constructs.md has the table), plus
+ * `kms:Decrypt` (and `kms:GenerateDataKey` for writes) on the resource's customer-managed
+ * key, and sets the named environment variable. `ferrule check` compares the result with
+ * the AWS calls the function's crate can make.
  */
 export interface Uses {
   /** @default - none */

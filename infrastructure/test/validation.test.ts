@@ -160,6 +160,62 @@ describe('RustFunction props that make no sense fail at synth', () => {
     ).toThrow(/uses\.queues\[0\]\.access must be send or consume/);
   });
 
+  it('a table declaration gives exactly one of access and actions, each action known once', () => {
+    const { stack } = testStack();
+    const table = new dynamodb.Table(stack, 'T', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+    });
+    let count = 0;
+    const error = (use: object) => {
+      try {
+        new RustFunction(stack, `Fn${count++}`, {
+          crate: 'api',
+          uses: { tables: [{ table, ...use }] },
+        });
+        return '';
+      } catch (caught) {
+        return (caught as Error).message;
+      }
+    };
+    expect(error({})).toMatch(/uses\.tables\[0\]: give exactly one of actions .* and access/);
+    expect(error({ access: 'read', actions: ['GetItem'] })).toMatch(/give exactly one of actions/);
+    expect(error({ actions: [] })).toMatch(/uses\.tables\[0\]\.actions is empty/);
+    expect(error({ actions: ['dynamodb:GetItem'] })).toMatch(
+      /"dynamodb:GetItem" is not a table action; use BatchGetItem, .* \(without the dynamodb: prefix\)/,
+    );
+    expect(error({ actions: ['GetItem', 'GetItem'] })).toMatch(/names an action twice/);
+    expect(error({ actions: ['GetItem'], indexes: ['by-status'] })).toMatch(
+      /indexes: only Query and Scan can name an index, and actions has neither/,
+    );
+    expect(error({ actions: ['Query'], indexes: ['x'] })).toMatch(/"x" is not an index name/);
+    expect(error({ access: 'write', indexes: ['by-status'] })).toMatch(/write access reads no index/);
+    expect(error({ actions: ['Query'], indexes: ['by-status'] })).toBe('');
+  });
+
+  it('a parameter read must be GetParameter or GetParameters', () => {
+    const { stack } = testStack();
+    const service = new FerruleService(stack, 'Svc', { serviceName: 'orders' });
+    const parameter = service.addParameter('P', { name: 'p', value: 'v' });
+    expect(
+      () =>
+        new RustFunction(stack, 'Fn', {
+          crate: 'api',
+          service,
+          uses: { parameters: [{ parameter, actions: ['GetParametersByPath' as never] }] },
+        }),
+    ).toThrow(
+      /uses\.parameters\[0\]\.actions: "GetParametersByPath" is not a parameter read; use GetParameter or GetParameters/,
+    );
+  });
+
+  it('a plain ssm: value is refused: the role would not read it; the fix declares the parameter', () => {
+    expect(functionError({ environment: { MAX_ITEMS: 'ssm:/orders/dev/max-items' } })).toMatch(
+      /environment\.MAX_ITEMS is an SSM reference .* would fail to start\. Declare the parameter instead: uses\.parameters: \[\{ parameter, env: 'MAX_ITEMS' \}\]/,
+    );
+    // A value that merely mentions SSM is plain configuration.
+    expect(functionError({ environment: { NOTE: 'see ssm:/x' } })).toBe('');
+  });
+
   it('stream access on a table without a stream says how to add one', () => {
     const { stack } = testStack();
     const table = new dynamodb.Table(stack, 'T', {

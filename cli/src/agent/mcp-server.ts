@@ -303,7 +303,7 @@ export function createMcpServer(): McpServer {
     {
       title: 'Verify (the definition of done)',
       description:
-        'Runs `npx ferrule verify`: cargo fmt, clippy -D warnings, cargo test, tsc, biome, agent check and, unless quick, the build and `npx ferrule check` (synth with the ADR-002, AwsSolutions and Serverless packs + cfn-lint, findings per function with their fix). Returns every step and the first thing to fix. A failing verify is a normal result, not a tool error.',
+        'Runs `npx ferrule verify`: cargo fmt, clippy -D warnings, cargo test, tsc, biome, agent check and, unless quick, the build and `npx ferrule check` (synth with the ADR-002, AwsSolutions and Serverless packs + cfn-lint + IAM equals code, findings per function with their fix). Returns every step and the first thing to fix. A failing verify is a normal result, not a tool error.',
       inputSchema: {
         quick: z.boolean().optional().describe('skip build and synth (default false); not enough to finish'),
       },

@@ -69,7 +69,7 @@ const COMMANDS: readonly (readonly [string, string])[] = [
   ['npx ferrule synth', 'cdk synth offline with the ADR-002 rule pack'],
   [
     'npx ferrule check',
-    'synth with the ADR-002, AwsSolutions, Serverless packs + cfn-lint; findings per function',
+    'synth with the ADR-002, AwsSolutions, Serverless packs + cfn-lint + IAM equals code; findings per function',
   ],
   ['npx ferrule list', 'functions of the app: triggers, runtime, memory, timeout, IAM actions'],
   ['npx ferrule mcp', 'the MCP server (registered for every agent below)'],

@@ -239,7 +239,7 @@ function steps(quick: boolean): StepDefinition[] {
     },
     {
       id: 'check',
-      title: 'check: cdk synth + ADR-002, AwsSolutions, Serverless packs + cfn-lint',
+      title: 'check: cdk synth + ADR-002, AwsSolutions, Serverless packs + cfn-lint + IAM equals code',
       slow: true,
       run: async () => {
         if (!builtOk) return { ok: true, detail: 'skipped: the build failed' };

@@ -16,7 +16,7 @@ export function registerCheck(program: Command) {
   program
     .command('check')
     .description(
-      'Synthesize with the ADR-002, AwsSolutions and Serverless rule packs, run cfn-lint, and list the findings per function with their fix',
+      'Synthesize with the ADR-002, AwsSolutions and Serverless rule packs, run cfn-lint, compare each role with the AWS calls of its crate, and list the findings per function with their fix',
     )
     .option('--arch <arch>', 'x86_64 or arm64 (default: x86_64)')
     .option('--runtime <runtime>', 'al2023 or al2 (default: al2023)')
@@ -31,6 +31,8 @@ export function registerCheck(program: Command) {
         'Needs the artifacts of `npx ferrule build`. Findings of the rule packs are errors; cfn-lint',
         'reports errors and warnings. A reviewed exception is acknowledged in the stack with',
         "Validations.of(construct).acknowledge({ id: '<rule>', reason: '<why it is safe>' }).",
+        'IAM findings (a grant the code never calls, a call the role does not grant) are fixed in the',
+        'function\'s `uses` declaration (docs/constructs.md, "IAM equals code").',
         '',
         'Examples:',
         '  npx ferrule check',

@@ -408,7 +408,13 @@ function usesReadme(uses: Uses): string {
     ...uses.queues.map((use) => `queue \`${use.queue}\` (${use.access}, \`${use.env}\`)`),
     ...uses.buses.map((use) => `bus \`${use.bus}\` (publish, \`${use.env}\`)`),
   ];
-  return parts.length === 0 ? 'nothing beyond its own log group and X-Ray' : parts.join(', ');
+  if (parts.length === 0) return 'nothing beyond its own log group and X-Ray';
+  // The shorthand grants more than code that does not exist yet calls; the check says so.
+  const narrow =
+    uses.tables.length > 0
+      ? '; once the code calls a table, replace `read-write` with the `actions` it calls in the declaration (`npx ferrule check` compares the role with the code)'
+      : '';
+  return `${parts.join(', ')}${narrow}`;
 }
 
 function defaultDescription(trigger: Trigger, request: ScaffoldRequest): string {

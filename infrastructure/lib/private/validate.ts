@@ -22,6 +22,9 @@ const RESERVED = new Set([
   'LAMBDA_RUNTIME_DIR',
 ]);
 
+/** ferrule-parameters resolves a value with this prefix from SSM Parameter Store at init. */
+const SSM_PREFIX = 'ssm:';
+
 const SECRET_NAME = /secret|password|passwd|token|api[_-]?key|private[_-]?key/i;
 
 /** Shaped like an AWS secret access key: 40 base64 characters mixing cases and digits. */
@@ -36,6 +39,12 @@ export function checkPlainEnvironment(owner: string, environment: Readonly<Recor
     if (SECRET_NAME.test(name)) {
       throw new Error(
         `${owner}: environment.${name} looks like a secret (its name matches /secret|password|token|api key/); plain environment values are visible to anyone who can read the function's configuration. Create it with service.addSecret (or import it) and declare it under uses.secrets: [{ secret, env: '${name}' }]`,
+      );
+    }
+    // A string with tokens still shows its literal prefix.
+    if (typeof value === 'string' && value.startsWith(SSM_PREFIX)) {
+      throw new Error(
+        `${owner}: environment.${name} is an SSM reference ("${value}"), which ferrule-parameters resolves at init with ssm:GetParameters, but a plain value grants no read and the function would fail to start. Declare the parameter instead: uses.parameters: [{ parameter, env: '${name}' }] (service.addParameter or service.importParameter) sets the same reference and grants the read on that parameter`,
       );
     }
     if (
