@@ -556,6 +556,52 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_same_message_twice_in_one_batch_ships_once() {
+        /// A carrier call that yields to the runtime first, as a network call does: without
+        /// that, copies handled concurrently would never overlap in a test.
+        #[derive(Clone)]
+        struct Yielding(FakeShipping);
+        impl orders_domain::ShippingProvider for Yielding {
+            async fn create_shipment(
+                &self,
+                order: &Order,
+                deadline: Instant,
+            ) -> Result<orders_domain::TrackingNumber, orders_domain::ShippingError> {
+                tokio::task::yield_now().await;
+                self.0.create_shipment(order, deadline).await
+            }
+        }
+
+        let store = store_with_both();
+        let carrier = FakeShipping::accepting();
+        let yielding = Yielding(carrier.clone());
+        let shipping =
+            SecretKeyShipping::new(Secrets::new(secrets("good")), SECRET, move |_key: &str| {
+                Ok::<_, ShippingConfigError>(yielding.clone())
+            });
+        let worker = Worker::new(OrderService::new(store.clone(), SystemClock, ()), shipping);
+        // Each record of the fixture twice, the copies with their own message ids (an
+        // EventBridge event that reached the queue twice): four records, two orders.
+        let mut event = standard();
+        let copies: Vec<_> = event
+            .records
+            .iter()
+            .cloned()
+            .map(|mut record| {
+                record.message_id = record.message_id.map(|id| format!("{id}-copy"));
+                record
+            })
+            .collect();
+        event.records.extend(copies);
+        assert_eq!(event.records.len(), 4);
+
+        let response = worker.handle(event, TIME).await;
+        assert!(reported(&response).is_empty());
+        assert_eq!(carrier.calls(), 2, "one shipment per order");
+        assert_eq!(status(&store, &sample_order()).await, OrderStatus::Shipped);
+    }
+
+    #[tokio::test]
     async fn a_cancelled_order_is_skipped_without_reading_the_key() {
         let store = InMemoryStore::new();
         let mut cancelled = sample_order();

@@ -311,6 +311,18 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_same_stream_record_twice_in_one_batch_publishes_once() {
+        let bus = InMemoryPublisher::new();
+        let mut event = fixture("insert");
+        let copy = event.records[0].clone();
+        event.records.push(copy);
+        let response = StreamHandler::new(bus.clone()).handle(event).await;
+        assert!(reported(&response).is_empty());
+        assert_eq!(bus.published(), vec![OrderEvent::placed(&sample_order())]);
+        assert_eq!(bus.calls(), 1);
+    }
+
+    #[tokio::test]
     async fn a_status_modify_publishes_order_shipped() {
         let bus = InMemoryPublisher::new();
         let response = StreamHandler::new(bus.clone())
