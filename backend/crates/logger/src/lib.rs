@@ -149,5 +149,26 @@ where
     W: for<'a> tracing_subscriber::fmt::MakeWriter<'a> + Send + Sync + 'static,
 {
     tracing::subscriber::set_global_default(config.into_subscriber())
-        .map_err(|_| LoggerError::AlreadyInitialized)
+        .map_err(|_| LoggerError::AlreadyInitialized)?;
+    log_panics();
+    Ok(())
+}
+
+/// A panic becomes one log line in the configured format (level ERROR, its message and where it
+/// happened) instead of the default hook's two lines of plain text on stderr. The invocation
+/// still fails (or answers 500) as before: only how the panic is written changes.
+fn log_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("non-string panic payload");
+        let location = info
+            .location()
+            .map(|at| format!("{}:{}:{}", at.file(), at.line(), at.column()))
+            .unwrap_or_default();
+        tracing::error!(panic = message, location, "panicked");
+    }));
 }

@@ -29,6 +29,26 @@ fn init_installs_once_then_reports_already_initialized() {
         assert_eq!(ferrule_logger::init(), Err(LoggerError::AlreadyInitialized));
     }
 
+    // A panic is one JSON line with its message and location, not plain text on stderr.
+    let panicked = std::thread::spawn(|| {
+        let empty: Vec<u8> = Vec::new();
+        empty[usize::from(empty.is_empty())]
+    })
+    .join();
+    assert!(panicked.is_err());
+    let panic_line = capture.lines().pop().unwrap();
+    let panic_json: serde_json::Value = serde_json::from_str(&panic_line).unwrap();
+    assert_eq!(panic_json["level"], "ERROR");
+    assert_eq!(panic_json["message"], "panicked");
+    assert!(panic_json["panic"]
+        .as_str()
+        .unwrap()
+        .contains("index out of bounds"));
+    assert!(panic_json["location"]
+        .as_str()
+        .unwrap()
+        .starts_with("crates/logger/tests/init.rs:"));
+
     let lines: Vec<String> = capture
         .lines()
         .iter()
@@ -39,6 +59,7 @@ fn init_installs_once_then_reports_already_initialized() {
         [
             r#"{"timestamp":"TS","level":"INFO","message":"from the global subscriber","cold_start":true,"service":"global","n":1}"#,
             r#"{"timestamp":"TS","level":"INFO","message":"from another thread","cold_start":true,"service":"global","n":2}"#,
+            json_without_timestamp(&panic_line).as_str(),
         ]
     );
 }
