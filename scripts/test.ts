@@ -22,6 +22,7 @@ import {
   toolEnvironment,
 } from '@ferrule/cli';
 import { loadEvals, runSkillEvals } from '../cli/src/agent/evals.ts';
+import { failureCount, formatReport, runFuzz } from './fuzz/run.ts';
 import { runScaffold, SCAFFOLD_CASES } from './scaffold.ts';
 import { runSmoke } from './smoke.ts';
 import { type MotoServer, startMoto } from './testbed/moto.ts';
@@ -98,6 +99,18 @@ async function vitest(args: string[], env: NodeJS.ProcessEnv): Promise<SuiteResu
 
 const cargoArgs = ['--manifest-path', paths.manifest, '--locked'];
 
+/** The `AWS_*` variables of the test environment (moto's endpoint and credentials), for the functions. */
+function awsEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter(
+      (entry): entry is [string, string] => entry[0].startsWith('AWS_') && typeof entry[1] === 'string',
+    ),
+  );
+}
+
+/** The fuzz suite's slice in `npm test`: fixed, so a failure here is reproduced by `npm run fuzz -- --seed`. */
+const FUZZ_SLICE = { seed: 20_261_126, events: 1_000 } as const;
+
 const suites: Suite[] = [
   {
     name: 'rust: cargo fmt --check',
@@ -133,11 +146,23 @@ const suites: Suite[] = [
     name: 'smoke: build, glibc check, invoke every artifact with its fixtures',
     group: 'smoke',
     lane: 'rust',
+    run: async (env) => checksSuite((log) => runSmoke(log, awsEnvironment(env))),
+  },
+  {
+    // After the smoke build (a no-op here). Hangs only: Lambda's 15-minute limit, so a
+    // loaded machine never turns a slow answer into a failure; `npm run fuzz` uses each
+    // function's own timeout.
+    name: `smoke: fuzz, ${FUZZ_SLICE.events} seeded mutations of the fixtures per function (seed ${FUZZ_SLICE.seed}): no crash, hang, 5xx for client input, malformed response or whole-batch error`,
+    group: 'smoke',
+    lane: 'rust',
     run: async (env) => {
-      const motoEnv = Object.fromEntries(
-        Object.entries(env).filter(([key]) => key.startsWith('AWS_') && typeof env[key] === 'string'),
-      ) as Record<string, string>;
-      return checksSuite((log) => runSmoke(log, motoEnv));
+      try {
+        const report = await runFuzz({ ...FUZZ_SLICE, timeouts: 'hang', environment: awsEnvironment(env) });
+        const failed = report.functions.filter((f) => failureCount(f) > 0).length;
+        return { passed: report.functions.length - failed, failed, output: formatReport(report) };
+      } catch (error) {
+        return { passed: 0, failed: 1, output: (error as Error).message };
+      }
     },
   },
   {

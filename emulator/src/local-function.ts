@@ -86,7 +86,7 @@ export interface LocalFunctionOptions extends FunctionSettings {
 
 interface Invocation {
   readonly requestId: string;
-  readonly payload: string;
+  readonly payload: string | Uint8Array;
   readonly headers: Record<string, string>;
   readonly settle: (outcome: InvokeOutcome) => void;
   /** Starts the function timeout; called when the event is handed to the runtime. */
@@ -150,9 +150,20 @@ export class LocalFunction {
     }
   }
 
-  /** Invokes the function once; invocations are queued, one at a time, as in one Lambda environment. */
+  /** Process id of the running `bootstrap`, while an environment is up (to read /proc/<pid>/). */
+  get pid(): number | undefined {
+    const environment = this.environment;
+    return environment && !environment.exited ? environment.child.pid : undefined;
+  }
+
+  /**
+   * Invokes the function once; invocations are queued, one at a time, as in one Lambda
+   * environment. A string or bytes (`Uint8Array`, `Buffer`) are handed over as they are,
+   * so a test can send what no JSON encoder writes (invalid UTF-8); anything else is
+   * sent as its JSON.
+   */
   invoke(event: unknown, options: InvokeOptions = {}): Promise<InvokeReport> {
-    const payload = typeof event === 'string' ? event : JSON.stringify(event);
+    const payload = typeof event === 'string' || event instanceof Uint8Array ? event : JSON.stringify(event);
     const run = this.queue.then(() => this.invokeNow(payload, options));
     this.queue = run.catch(() => undefined);
     return run;
@@ -179,7 +190,7 @@ export class LocalFunction {
     if (this.artifact) await rm(this.artifact.taskRoot, { recursive: true, force: true });
   }
 
-  private async invokeNow(payload: string, options: InvokeOptions): Promise<InvokeReport> {
+  private async invokeNow(payload: string | Uint8Array, options: InvokeOptions): Promise<InvokeReport> {
     await this.prepare();
     this.logs = [];
     const coldStart = !this.environment || this.environment.exited;

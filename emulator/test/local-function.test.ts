@@ -92,6 +92,31 @@ describe('LocalFunction', () => {
     expect((second.outcome as { json: Echo }).json.count).toBe(2);
   });
 
+  it('hands bytes over as they are, invalid UTF-8 included', async () => {
+    const local = await fn('bytes');
+    // {"a":"<FF><C0 AF>"}: JSON text with bytes no UTF-8 decoder accepts.
+    const bytes = Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xc0, 0xaf, 0x22, 0x7d]);
+    const report = await local.invoke(bytes);
+    expect(report.outcome).toMatchObject({ kind: 'success', json: { hex: bytes.toString('hex') } });
+    const text = await local.invoke('{"a":1}');
+    expect(text.outcome).toMatchObject({ json: { hex: Buffer.from('{"a":1}').toString('hex') } });
+  });
+
+  it('gives the pid of the running process, and none once it is gone', async () => {
+    const local = await fn('echo');
+    expect(local.pid).toBeUndefined();
+    await local.invoke({});
+    const pid = local.pid;
+    expect(pid).toBeGreaterThan(0);
+    await local.invoke({});
+    expect(local.pid).toBe(pid);
+    await local.stop();
+    expect(local.pid).toBeUndefined();
+    const crashing = await fn('crash');
+    await crashing.invoke({});
+    expect(crashing.pid).toBeUndefined();
+  });
+
   it('queues concurrent invocations as one environment does', async () => {
     const local = await fn('echo');
     const reports = await Promise.all([
