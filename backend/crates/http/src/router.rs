@@ -58,6 +58,9 @@ pub enum RouterError {
     CorsInvalidHeaderValue(String),
 }
 
+/// A route table that does not build is a bug in the function, reported at start-up.
+impl ferrule_errors::StartupFailure for RouterError {}
+
 struct Endpoint<S> {
     method: Method,
     handler: BoxedHandler<S>,
