@@ -8,6 +8,7 @@ import { checkBenchResult } from '../src/bench/check.ts';
 import { invocationCost, LAMBDA_PRICES } from '../src/bench/cost.ts';
 import { shortCommit } from '../src/bench/machine.ts';
 import type { SubjectFigures } from '../src/bench/measure.ts';
+import type { MemoryFigures } from '../src/bench/memory.ts';
 import { packageNodeBaselines } from '../src/bench/node-baselines.ts';
 import { compareResults, renderChart, renderMarkdown } from '../src/bench/report.ts';
 import {
@@ -140,12 +141,32 @@ function sampleResult(overrides: Partial<Record<string, FunctionResult>> = {}): 
       httpOverheadP50Ms: 1,
       invocations: 1000,
     },
+    memory: {
+      'hello-http': memoryFigures(100_000, 25_000, 30),
+      'orders-api-no-call': memoryFigures(100_000, 800, 60),
+    },
     cost: costTable(functions),
     prices: LAMBDA_PRICES,
     targets: [],
   };
   result.targets = evaluateTargets(result);
   return result;
+}
+
+/** A memory run that grew `growthKb` with a new trace id each, `controlKb` with one. */
+function memoryFigures(invocations: number, growthKb: number, controlKb: number): MemoryFigures {
+  const at = (start: number, growth: number, count: number) => ({
+    startKb: start,
+    endKb: start + growth,
+    growthKb: growth,
+    bytesPerInvocation: (growth * 1024) / count,
+  });
+  return {
+    invocations,
+    controlInvocations: invocations / 5,
+    distinctTraceIds: at(4_000, growthKb, invocations),
+    oneTraceId: at(4_000, controlKb, invocations / 5),
+  };
 }
 
 describe('statistics', () => {
@@ -321,6 +342,22 @@ describe('result check (the npm test smoke run)', () => {
     delete result.localCloud;
     expect(checkBenchResult(result, names)).toContain(
       'localCloud.startToAnswerMs is missing or not a number',
+    );
+  });
+
+  it('reports memory growth against 1 MiB over 100,000 invocations, and requires its figures', () => {
+    const result = sampleResult();
+    const byId = new Map(result.targets.map((t) => [t.id, t]));
+    expect(byId.get('memory:hello-http')).toMatchObject({ met: false });
+    expect(byId.get('memory:hello-http')?.measured).toContain('256 B per invocation');
+    expect(byId.get('memory:orders-api-no-call')).toMatchObject({ met: true });
+    const quick = { ...result, memory: { 'hello-http': memoryFigures(2000, 500, 1) } };
+    expect(new Map(evaluateTargets(quick).map((t) => [t.id, t])).get('memory:hello-http')?.met).toBeNull();
+    expect(renderMarkdown(result, 'chart.svg')).toContain('## Memory of a long-lived process');
+    const missing = JSON.parse(JSON.stringify(result));
+    delete missing.memory;
+    expect(checkBenchResult(missing, names)).toContain(
+      'memory.hello-http.distinctTraceIds.growthKb is missing or not a number',
     );
   });
 

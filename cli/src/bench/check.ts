@@ -53,6 +53,13 @@ export function checkBenchResult(result: unknown, expectedFunctions: readonly st
       need(`pairs.${pair.label}.peakRssRatio`);
     }
   }
+  for (const name of ['hello-http', 'orders-api-no-call']) {
+    if (!expectedFunctions.includes(name)) continue;
+    for (const mode of ['distinctTraceIds', 'oneTraceId']) {
+      need(`memory.${name}.${mode}.growthKb`);
+      need(`memory.${name}.${mode}.bytesPerInvocation`);
+    }
+  }
   const targets = at('targets');
   if (!Array.isArray(targets) || targets.length === 0) problems.push('targets were not evaluated');
   return problems;

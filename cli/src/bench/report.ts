@@ -264,6 +264,36 @@ export function renderMarkdown(result: BenchResult, chartFile: string): string {
     );
     out.push('');
   }
+  if (result.memory && Object.keys(result.memory).length > 0) {
+    out.push('## Memory of a long-lived process');
+    out.push('');
+    out.push(
+      'RSS (VmRSS) after a warm-up, then after many more warm invocations in the same process: once with a new X-Ray trace id per invocation, as Lambda sends them, once with one trace id. The difference is what `lambda_runtime` setting `_X_AMZN_TRACE_ID` for every invocation costs (docs/hardening.md).',
+    );
+    out.push('');
+    const kb = (value: number) => `${(value / 1024).toFixed(2)} MiB`;
+    out.push(
+      markdownTable(
+        [
+          'function',
+          'invocations',
+          'new trace id each: growth',
+          'per invocation',
+          'one trace id: invocations, growth',
+          'per invocation',
+        ],
+        Object.entries(result.memory).map(([name, m]) => [
+          name,
+          String(m.invocations),
+          `${kb(m.distinctTraceIds.growthKb)} (${kb(m.distinctTraceIds.startKb)} → ${kb(m.distinctTraceIds.endKb)})`,
+          `${m.distinctTraceIds.bytesPerInvocation.toFixed(0)} B`,
+          `${m.controlInvocations}: ${kb(m.oneTraceId.growthKb)} (${kb(m.oneTraceId.startKb)} → ${kb(m.oneTraceId.endKb)})`,
+          `${m.oneTraceId.bytesPerInvocation.toFixed(0)} B`,
+        ]),
+      ),
+    );
+    out.push('');
+  }
   out.push('## Build and synth');
   out.push('');
   const buildRows: string[][] = [];

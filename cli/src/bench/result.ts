@@ -6,6 +6,7 @@ import { type CostFigures, invocationCost, type LAMBDA_PRICES } from './cost.ts'
 import type { LocalCloudFigures } from './local-cloud.ts';
 import type { Machine } from './machine.ts';
 import type { SubjectFigures } from './measure.ts';
+import type { MemoryFigures } from './memory.ts';
 import type { Spread } from './stats.ts';
 import { type Language, ORDERS_API_NO_CALL, PAIRS, REFERENCE_FUNCTIONS, type Role } from './subjects.ts';
 
@@ -54,6 +55,8 @@ export interface BenchResult {
   readonly settings: { readonly coldRuns: number; readonly warmInvokes: number; readonly memoryMb: number };
   readonly calibration: { readonly spawnTrueMs: Spread };
   readonly functions: Record<string, FunctionResult>;
+  /** RSS growth of one long-lived process over many warm invocations (bench/memory.ts). */
+  readonly memory?: Record<string, MemoryFigures>;
   pairs: Record<string, PairResult>;
   build?: CleanBuildFigures & { readonly incrementalIn: 'clean target' | 'shared target' };
   /** Incremental rebuild in the shared target folder (--quick). */
@@ -211,6 +214,16 @@ export function evaluateTargets(result: BenchResult): Target[] {
         met: local.watchReloadMs === undefined ? null : local.watchReloadMs <= 20_000,
       },
     );
+  }
+  for (const [name, figures] of Object.entries(result.memory ?? {})) {
+    const growth = figures.distinctTraceIds;
+    targets.push({
+      id: `memory:${name}`,
+      description: `${name}: RSS growth over 100,000 warm invocations with a new trace id each, at most 1 MiB`,
+      measured: `${(growth.growthKb / 1024).toFixed(2)} MiB over ${figures.invocations} (${growth.bytesPerInvocation.toFixed(0)} B per invocation; ${figures.oneTraceId.bytesPerInvocation.toFixed(0)} B with one trace id)`,
+      // Per invocation, so a --quick run's shorter figure is compared on the same footing.
+      met: figures.invocations >= 100_000 ? growth.growthKb <= 1024 : null,
+    });
   }
   const fns = result.functions;
   const p50 = (name: string) => fns[name]?.cold?.firstResponseMs.p50;

@@ -20,6 +20,7 @@ import {
   measureSpawnFloor,
   measureWarm,
 } from './measure.ts';
+import { MEMORY_SUBJECTS, MEMORY_WARMUP, type MemoryFigures, measureMemory } from './memory.ts';
 import { packageNodeBaselines } from './node-baselines.ts';
 import { renderChart, renderMarkdown } from './report.ts';
 import {
@@ -52,8 +53,11 @@ export interface BenchFiles {
   readonly chart: string;
 }
 
-/** Cold starts and warm invocations per subject, full and --quick. */
-export const RUNS = { full: { cold: 30, warm: 2000 }, quick: { cold: 5, warm: 300 } } as const;
+/** Cold starts, warm invocations and memory-run invocations per subject, full and --quick. */
+export const RUNS = {
+  full: { cold: 30, warm: 2000, memory: 100_000 },
+  quick: { cold: 5, warm: 300, memory: 2000 },
+} as const;
 
 export async function runBench(
   options: BenchOptions = {},
@@ -101,6 +105,7 @@ export async function runBench(
   });
 
   const figures: Record<string, FunctionResult> = {};
+  const memory: Record<string, MemoryFigures> = {};
   const moto = await startMoto();
   let spawnTrueMs: BenchResult['calibration']['spawnTrueMs'];
   try {
@@ -126,6 +131,14 @@ export async function runBench(
       const fn = figures[name];
       if (fn) fn.warm = value;
     }
+    for (const item of measured.filter((m) =>
+      (MEMORY_SUBJECTS as readonly string[]).includes(m.subject.name),
+    )) {
+      log(
+        `${item.subject.name}: memory over ${runs.memory} warm invocations after ${MEMORY_WARMUP}, new trace id each, then one trace id`,
+      );
+      memory[item.subject.name] = await measureMemory(item, runs.memory, moto.environment);
+    }
   } finally {
     await moto.stop();
   }
@@ -141,6 +154,7 @@ export async function runBench(
     settings: { coldRuns: runs.cold, warmInvokes: runs.warm, memoryMb: BENCH_MEMORY_MB },
     calibration: { spawnTrueMs },
     functions: figures,
+    memory,
     pairs: pairResults(figures),
     synth: {},
     cost: costTable(figures),
