@@ -109,7 +109,9 @@ export function toolEnvironment(extra: Record<string, string> = {}): NodeJS.Proc
     CDK_DISABLE_CLI_TELEMETRY: 'true',
     ...extra,
   };
-  if (process.env.CI === 'true' && !process.env.CARGO_TARGET_DIR) {
+  // The CI default is the base folder; a caller's own folder (one per platform, see
+  // platformTargetDir) wins, or al2023 and al2 builds would share one and rebuild each other.
+  if (process.env.CI === 'true' && !process.env.CARGO_TARGET_DIR && !extra.CARGO_TARGET_DIR) {
     env.CARGO_TARGET_DIR = join(
       process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'),
       'ferrule/cargo-target',

@@ -1,8 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { platformTargetDir } from '../src/build.ts';
 import { highestGlibcIn } from '../src/glibc.ts';
+import { toolEnvironment } from '../src/project.ts';
 import { runFerrule } from './run-ferrule.ts';
 
 const ferrule = (...args: string[]) => runFerrule(args);
@@ -132,5 +134,23 @@ describe('highestGlibcIn', () => {
     ].join('\n');
     expect(highestGlibcIn(objdump)).toBe('2.25');
     expect(highestGlibcIn('no versioned symbols')).toBeUndefined();
+  });
+});
+
+describe('Cargo target folders', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('keeps one folder per platform on CI, under the shared base', () => {
+    vi.stubEnv('CI', 'true');
+    vi.stubEnv('CARGO_TARGET_DIR', '');
+    delete process.env.CARGO_TARGET_DIR;
+    const al2023 = platformTargetDir({ runtime: 'al2023', architecture: 'x86_64' });
+    const al2 = platformTargetDir({ runtime: 'al2', architecture: 'x86_64' });
+    expect(al2023).not.toBe(al2);
+    // What runCargo passes: the platform's folder must reach cargo, not the CI base.
+    expect(toolEnvironment({ CARGO_TARGET_DIR: al2 }).CARGO_TARGET_DIR).toBe(al2);
+    expect(toolEnvironment().CARGO_TARGET_DIR).toMatch(/ferrule\/cargo-target$/);
   });
 });
