@@ -156,6 +156,12 @@ export class LocalFunction {
     return environment && !environment.exited ? environment.child.pid : undefined;
   }
 
+  /** Resident memory (VmRSS) of the running `bootstrap` in KiB; undefined when none is up (or off Linux). */
+  residentKb(): number | undefined {
+    const pid = this.pid;
+    return pid === undefined ? undefined : procStatusKb(pid, 'VmRSS');
+  }
+
   /**
    * Invokes the function once; invocations are queued, one at a time, as in one Lambda
    * environment. A string or bytes (`Uint8Array`, `Buffer`) are handed over as they are,
@@ -396,13 +402,9 @@ export class LocalFunction {
   private samplePeakRss(environment: Environment) {
     const pid = environment.child.pid;
     if (pid === undefined || environment.exited) return;
-    try {
-      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-      const match = /^VmHWM:\s+(\d+) kB/m.exec(status);
-      if (match?.[1]) environment.peakRssKb = Math.max(environment.peakRssKb ?? 0, Number(match[1]));
-    } catch {
-      // The process is gone or /proc is not available; keep the last figure.
-    }
+    // The process is gone or /proc is not available: keep the last figure.
+    const peak = procStatusKb(pid, 'VmHWM');
+    if (peak !== undefined) environment.peakRssKb = Math.max(environment.peakRssKb ?? 0, peak);
   }
 
   private deliver(environment: Environment, invocation: Invocation) {
@@ -548,5 +550,17 @@ function parseErrorBody(
     };
   } catch {
     return { errorType: fallbackType, errorMessage: text };
+  }
+}
+
+/** A `kB` line of /proc/<pid>/status (Linux); undefined when the process or the file is gone. */
+function procStatusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {
+  try {
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(
+      readFileSync(`/proc/${pid}/status`, 'utf8'),
+    );
+    return match?.[1] ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -218,7 +218,7 @@ async function fuzzFunction(
       }
       // From the baseline on (or the first live process after it), and the last live sample.
       if (index + 1 >= baselineAt) {
-        const sample = sampleRss(local.pid);
+        const sample = sampleRss(local);
         if (sample) {
           memoryFrom ??= sample;
           memoryTo = sample;
@@ -260,15 +260,11 @@ function example(event: FuzzEvent, verdict: Verdict, reason: string): Example {
   };
 }
 
-/** VmRSS of a process from /proc (Linux); undefined elsewhere or when it is gone. */
-function sampleRss(pid: number | undefined): { pid: number; kb: number } | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match?.[1] ? { pid, kb: Number(match[1]) } : undefined;
-  } catch {
-    return undefined;
-  }
+/** The live process and its VmRSS; undefined off Linux or when it is gone. */
+function sampleRss(local: LocalFunction): { pid: number; kb: number } | undefined {
+  const pid = local.pid;
+  const kb = local.residentKb();
+  return pid === undefined || kb === undefined ? undefined : { pid, kb };
 }
 
 /** Failing events of a report, one count per function and failing verdict. */

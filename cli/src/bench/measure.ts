@@ -47,7 +47,7 @@ export interface SubjectFigures {
   warm?: WarmFigures;
 }
 
-function localFunction(measured: MeasuredSubject, passthrough: Readonly<Record<string, string>>) {
+export function localFunction(measured: MeasuredSubject, passthrough: Readonly<Record<string, string>>) {
   const { subject, artifact } = measured;
   return new LocalFunction({
     name: subject.name,

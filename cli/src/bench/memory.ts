@@ -1,10 +1,9 @@
 // Memory of a long-lived process: RSS after a warm-up and after many more warm invocations,
 // once with a new X-Ray trace id per invocation (as on Lambda) and once with one trace id, so
 // the difference shows what the trace id costs (docs/hardening.md explains why it grows).
-import { readFileSync } from 'node:fs';
-import { LocalFunction, newTraceHeader } from '@ferrule/emulator';
+import { type LocalFunction, newTraceHeader } from '@ferrule/emulator';
 import { CliError } from '../errors.ts';
-import { BENCH_MEMORY_MB, type MeasuredSubject } from './measure.ts';
+import { localFunction, type MeasuredSubject } from './measure.ts';
 
 /** Invocations before the first reading: allocator pools and lazy state settle first. */
 export const MEMORY_WARMUP = 1_000;
@@ -33,13 +32,11 @@ export interface MemoryFigures {
   readonly oneTraceId: GrowthFigures;
 }
 
-/** VmRSS of a process in KiB, from /proc (Linux). */
-function rssKb(pid: number | undefined): number {
-  if (pid === undefined) throw new CliError('the function is not running: no process to read memory from', 1);
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const match = /^VmRSS:\s+(\d+) kB/m.exec(status);
-  if (!match?.[1]) throw new CliError(`no VmRSS line in /proc/${pid}/status`, 1);
-  return Number(match[1]);
+/** VmRSS of the function's process in KiB (Linux). */
+function rssKb(local: LocalFunction): number {
+  const kb = local.residentKb();
+  if (kb === undefined) throw new CliError('no running process to read memory from (/proc/<pid>/status)', 1);
+  return kb;
 }
 
 async function growth(
@@ -48,17 +45,8 @@ async function growth(
   passthrough: Readonly<Record<string, string>>,
   traceHeader: () => string,
 ): Promise<GrowthFigures> {
-  const { subject, artifact } = measured;
-  const local = new LocalFunction({
-    name: subject.name,
-    artifact,
-    memoryMb: BENCH_MEMORY_MB,
-    timeoutSeconds: 10,
-    environment: subject.environment,
-    handler: subject.handler,
-    passthroughEnvironment: passthrough,
-    logDrainMs: 0,
-  });
+  const { subject } = measured;
+  const local = localFunction(measured, passthrough);
   try {
     let invoked = 0;
     const invoke = async () => {
@@ -76,9 +64,9 @@ async function growth(
       invoked++;
     };
     for (let i = 0; i < MEMORY_WARMUP; i++) await invoke();
-    const startKb = rssKb(local.pid);
+    const startKb = rssKb(local);
     for (let i = 0; i < invocations; i++) await invoke();
-    const endKb = rssKb(local.pid);
+    const endKb = rssKb(local);
     return {
       startKb,
       endKb,

@@ -126,7 +126,7 @@ where
         .filter(|(index, _)| copies.get(*index).is_none_or(Option::is_none));
     let mut failed: Vec<(usize, Option<String>)> = stream::iter(originals)
         .map(|(index, record)| {
-            let id = (source.id)(&record).map(str::to_owned);
+            let id = ids.get(index).cloned().flatten();
             async move {
                 let handled = attempt(source, id.as_deref(), record, decode, handler).await;
                 (index, id, handled)

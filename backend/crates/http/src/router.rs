@@ -557,9 +557,8 @@ impl<S: Send + Sync + 'static> App<S> {
             Routed::Handler(future) => match AssertUnwindSafe(future).catch_unwind().await {
                 Ok(Ok(response)) => response,
                 Ok(Err(error)) => error.into_problem_response(&request_id),
-                Err(panic) => {
-                    let message = crate::entry::panic_message(&*panic);
-                    tracing::error!(panic = message, "handler panicked; answered 500");
+                // The panic hook wrote the panic; the problem response logs the 500.
+                Err(_) => {
                     HttpError::internal("handler panicked").into_problem_response(&request_id)
                 }
             },

@@ -42,14 +42,18 @@ const SENSITIVE: [&str; 9] = [
 
 /// Whether a field or JSON key names a credential (`Authorization`, `set-cookie`, `id_token`).
 pub fn is_sensitive(name: &str) -> bool {
-    let normalized: String = name
-        .chars()
-        .filter(|c| *c != '-' && *c != '_')
-        .flat_map(char::to_lowercase)
-        .collect();
-    SENSITIVE
-        .iter()
-        .any(|fragment| normalized.contains(fragment))
+    // Called for every string field of every line: compare on the fly, no allocation.
+    let letters = || name.bytes().filter(|b| *b != b'-' && *b != b'_');
+    let count = letters().count();
+    SENSITIVE.iter().any(|fragment| {
+        (0..=count.saturating_sub(fragment.len())).any(|start| {
+            fragment.len() <= count
+                && letters()
+                    .skip(start)
+                    .zip(fragment.bytes())
+                    .all(|(letter, wanted)| letter.to_ascii_lowercase() == wanted)
+        })
+    })
 }
 
 /// The value as it may be written for the field `name`.
