@@ -54,6 +54,17 @@ describe('function names', () => {
     expect(functionNameProblem(name, root)).toMatch(message);
   });
 
+  it.each([
+    ['serde', /workspace dependency `serde`/],
+    ['tokio', /workspace dependency `tokio`/],
+    ['serde-json', /workspace dependency `serde_json`/],
+    ['lambda-runtime', /workspace dependency `lambda_runtime`/],
+    ['hyper', /package `hyper` the workspace depends on/],
+    ['http', /package `http` the workspace depends on/],
+  ])('refuses %s, a dependency of this workspace, with the reason', (name, message) => {
+    expect(functionNameProblem(name, projectRoot)).toMatch(message);
+  });
+
   it('refuses the names of crates elsewhere in this workspace', () => {
     expect(functionNameProblem('hello-http', projectRoot)).toMatch(/already exists/);
     expect(functionNameProblem('ferrule-http', projectRoot)).toMatch(/already exists/);

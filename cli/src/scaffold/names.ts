@@ -39,6 +39,10 @@ export function functionNameProblem(name: string, root: string): string | undefi
   if (RUST_KEYWORDS.has(name) || RESERVED_NAMES.has(name)) {
     return `\`${name}\` is a Rust keyword or a reserved crate name; choose another name (${NAME_RULE})`;
   }
+  const dependency = dependencyNamed(name, root);
+  if (dependency) {
+    return `\`${name}\` is the name of ${dependency}; a crate of that name would clash with it (\`cargo -p ${name}\` becomes ambiguous, its library shadows the dependency); choose another name`;
+  }
   const taken = workspaceCrateNames(root);
   if (taken.has(name) || existsSync(join(root, 'backend/functions', name))) {
     return `\`${name}\` already exists in the Cargo workspace (backend/); choose another name`;
@@ -47,6 +51,42 @@ export function functionNameProblem(name: string, root: string): string | undefi
   for (const other of taken) {
     if (other !== name && camelCase(other) === ident && existsSync(join(root, 'backend/functions', other))) {
       return `\`${name}\` reads the same as the function \`${other}\` in TypeScript (${ident}); choose another name`;
+    }
+  }
+  return undefined;
+}
+
+/** Cargo treats `-` and `_` alike in library names: `lambda-runtime` would be `lambda_runtime`. */
+const libraryName = (name: string) => name.replace(/-/g, '_');
+
+/**
+ * Which dependency of the workspace is called like `name` (a direct one in
+ * backend/Cargo.toml's `[workspace.dependencies]`, or any package in backend/Cargo.lock),
+ * or undefined. Both file formats are read with line patterns: a TOML parser for two key
+ * lists is not worth its load time in the CLI.
+ */
+export function dependencyNamed(name: string, root: string): string | undefined {
+  const wanted = libraryName(name);
+  // The workspace's own crates are refused as taken names, with their own message.
+  const local = workspaceCrateNames(root);
+  const manifest = join(root, 'backend/Cargo.toml');
+  if (existsSync(manifest)) {
+    const text = readFileSync(manifest, 'utf8');
+    const section = /^\[workspace\.dependencies\]\s*$([\s\S]*?)(?=^\[|(?![\s\S]))/m.exec(text)?.[1] ?? '';
+    for (const match of section.matchAll(/^([A-Za-z0-9_-]+)\s*=/gm)) {
+      const dependency = match[1] ?? '';
+      if (libraryName(dependency) === wanted && !local.has(dependency)) {
+        return `the workspace dependency \`${dependency}\` (backend/Cargo.toml)`;
+      }
+    }
+  }
+  const lock = join(root, 'backend/Cargo.lock');
+  if (existsSync(lock)) {
+    for (const match of readFileSync(lock, 'utf8').matchAll(/^name = "([^"]+)"$/gm)) {
+      const dependency = match[1] ?? '';
+      if (libraryName(dependency) === wanted && !local.has(dependency)) {
+        return `the package \`${dependency}\` the workspace depends on (backend/Cargo.lock)`;
+      }
     }
   }
   return undefined;
