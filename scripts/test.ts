@@ -4,7 +4,7 @@
 //
 // Usage: tsx scripts/test.ts [rust|ts|smoke|scaffold|e2e|workflows|skills|agent ...]
 // (no argument: everything but `agent`, the scripted run of every skill: npm run test:agent)
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -140,6 +140,50 @@ const suites: Suite[] = [
       // A compile error produces no result line: count it as a failure.
       if (result.code !== 0 && failed === 0) failed = 1;
       return { passed, failed, output: result.code === 0 ? undefined : result.output };
+    },
+  },
+  {
+    // CI shares one Cargo target folder between clones. A path baked in at compile time would
+    // make this copy's tests read the first checkout's fixtures (and pass on them); the copy
+    // holds one fixture that is not JSON, so its fixture test must fail, naming that file.
+    name: 'rust: a second checkout sharing the Cargo target folder reads its own fixtures',
+    group: 'rust',
+    lane: 'rust',
+    run: async (env) => {
+      const copy = mkdtempSync(join(tmpdir(), 'ferrule-second-checkout-'));
+      try {
+        // Timestamps kept, as a clone's are older than the shared artifacts: Cargo reuses them.
+        cpSync(paths.backend, join(copy, 'backend'), {
+          recursive: true,
+          preserveTimestamps: true,
+          filter: (source) => !/[\\/]target$/.test(source),
+        });
+        const probe = 'sqs/zz-only-in-the-second-checkout';
+        writeFileSync(join(copy, 'backend/events', `${probe}.json`), 'not json\n');
+        const result = await command(
+          'cargo',
+          [
+            'test',
+            '--manifest-path',
+            join(copy, 'backend/Cargo.toml'),
+            '--locked',
+            '-p',
+            'ferrule-testkit',
+            '--lib',
+            'every_fixture_is_valid_json',
+          ],
+          { ...env, CARGO_TARGET_DIR: env.CARGO_TARGET_DIR ?? join(paths.backend, 'target') },
+        );
+        return result.code !== 0 && result.output.includes(probe)
+          ? { passed: 1, failed: 0 }
+          : {
+              passed: 0,
+              failed: 1,
+              output: `expected the copy's fixture test to fail on ${probe}; it read other fixtures:\n${result.output}`,
+            };
+      } finally {
+        rmSync(copy, { recursive: true, force: true });
+      }
     },
   },
   {

@@ -42,10 +42,35 @@ pub enum FixtureError {
     },
 }
 
-/// The folder that holds every fixture: `backend/events/`.
+/// The folder that holds every fixture: `backend/events/` of the checkout the tests run in.
 pub fn events_dir() -> PathBuf {
-    // This crate lives in backend/crates/testkit, so the folder is two levels up.
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events")
+    backend_dir().join("events")
+}
+
+/// `backend/` of the running checkout.
+///
+/// Found at run time, not from this crate's compile-time `CARGO_MANIFEST_DIR`: clones that
+/// share one Cargo target folder (CI) share this crate's compiled artifact, so a path baked in
+/// at compile time would point every clone at the first clone's files. Cargo sets
+/// `CARGO_MANIFEST_DIR` for each test process to the package being tested, in the current
+/// checkout; outside Cargo the working directory is searched instead.
+pub fn backend_dir() -> PathBuf {
+    let start = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::current_dir().ok());
+    start
+        .as_deref()
+        .and_then(find_backend_dir)
+        // This crate lives in backend/crates/testkit: the compile-time folder is the last resort.
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+}
+
+/// The nearest folder at or above `start` that holds `events/` beside a `Cargo.toml`.
+pub fn find_backend_dir(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .find(|dir| dir.join("events").is_dir() && dir.join("Cargo.toml").is_file())
+        .map(Path::to_path_buf)
 }
 
 /// Path of the fixture file for `name` (for example `sqs/standard`).
@@ -149,6 +174,29 @@ mod tests {
             }
         }
         Ok(())
+    }
+
+    #[test]
+    fn each_checkout_finds_its_own_backend() -> Result<(), Box<dyn std::error::Error>> {
+        let root = std::env::temp_dir().join(format!("ferrule-testkit-{}", std::process::id()));
+        let crate_dir = |clone: &str| root.join(clone).join("backend/functions/some-fn");
+        for clone in ["first", "second"] {
+            std::fs::create_dir_all(crate_dir(clone))?;
+            std::fs::create_dir_all(root.join(clone).join("backend/events"))?;
+            std::fs::write(root.join(clone).join("backend/Cargo.toml"), "[workspace]\n")?;
+        }
+        let found = find_backend_dir(&crate_dir("second"));
+        std::fs::remove_dir_all(&root)?;
+        assert_eq!(found, Some(root.join("second/backend")));
+        Ok(())
+    }
+
+    #[test]
+    fn fixtures_come_from_the_checkout_cargo_runs_the_tests_in() {
+        let running = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
+        if let Some(package) = running {
+            assert_eq!(Some(backend_dir()), find_backend_dir(&package));
+        }
     }
 
     #[test]

@@ -70,7 +70,8 @@ pub fn unique_name(prefix: &str) -> String {
 }
 
 fn start() -> Result<String, MotoError> {
-    let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../.venv/bin/moto_server");
+    // The project-local virtualenv of the running checkout (see `crate::backend_dir`).
+    let bin = crate::backend_dir().join("../.venv/bin/moto_server");
     if !bin.exists() {
         return Err(MotoError::NotInstalled(bin));
     }
