@@ -22,6 +22,14 @@ import {
   toolEnvironment,
 } from '@ferrule/cli';
 import { loadEvals, runSkillEvals } from '../cli/src/agent/evals.ts';
+import {
+  biomeCheck,
+  type CheckCommand,
+  cargoTestCheck,
+  clippyCheck,
+  rustfmtCheck,
+  tscCheck,
+} from '../cli/src/checks.ts';
 import { failureCount, formatReport, runFuzz } from './fuzz/run.ts';
 import { runScaffold, SCAFFOLD_CASES } from './scaffold.ts';
 import { runSmoke } from './smoke.ts';
@@ -55,6 +63,10 @@ async function single(
   const result = await command(cmd, args, env, cwd);
   return result.code === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1, output: result.output };
 }
+
+/** One of the checks `ferrule verify` runs too (cli/src/checks.ts), in CI mode. */
+const singleCheck = (check: CheckCommand, env: NodeJS.ProcessEnv) =>
+  single(check.command, [...check.args], env);
 
 /** A suite made of named checks (smoke, scaffold): one pass or fail per check, failures listed. */
 async function checksSuite(
@@ -97,8 +109,6 @@ async function vitest(args: string[], env: NodeJS.ProcessEnv): Promise<SuiteResu
   }
 }
 
-const cargoArgs = ['--manifest-path', paths.manifest, '--locked'];
-
 /** The `AWS_*` variables of the test environment (moto's endpoint and credentials), for the functions. */
 function awsEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(
@@ -116,21 +126,21 @@ const suites: Suite[] = [
     name: 'rust: cargo fmt --check',
     group: 'rust',
     lane: 'rust',
-    run: (env) => single('cargo', ['fmt', '--all', '--manifest-path', paths.manifest, '--check'], env),
+    run: (env) => singleCheck(rustfmtCheck(), env),
   },
   {
     name: 'rust: cargo clippy -D warnings',
     group: 'rust',
     lane: 'rust',
-    run: (env) =>
-      single('cargo', ['clippy', ...cargoArgs, '--workspace', '--all-targets', '--', '-D', 'warnings'], env),
+    run: (env) => singleCheck(clippyCheck({ ci: true }), env),
   },
   {
     name: 'rust: cargo test',
     group: 'rust',
     lane: 'rust',
     run: async (env) => {
-      const result = await command('cargo', ['test', ...cargoArgs, '--workspace', '--no-fail-fast'], env);
+      const check = cargoTestCheck({ ci: true });
+      const result = await command(check.command, check.args, env);
       let passed = 0;
       let failed = 0;
       for (const match of result.output.matchAll(/test result: \w+\. (\d+) passed; (\d+) failed/g)) {
@@ -287,13 +297,13 @@ const suites: Suite[] = [
     name: 'ts: tsc (strict) type check',
     group: 'ts',
     lane: 'ts',
-    run: (env) => single(join(projectRoot, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], env),
+    run: (env) => singleCheck(tscCheck(), env),
   },
   {
     name: 'ts: biome lint and format check',
     group: 'ts',
     lane: 'ts',
-    run: (env) => single(join(projectRoot, 'node_modules/.bin/biome'), ['ci', '.'], env),
+    run: (env) => singleCheck(biomeCheck(), env),
   },
   {
     name: 'ts: vitest (emulator, cli, infrastructure, test bed)',

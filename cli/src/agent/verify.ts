@@ -1,16 +1,28 @@
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildFunctions } from '../build.ts';
 import { type CheckReport, runCheck } from '../check.ts';
+import {
+  affectedPackages,
+  biomeCheck,
+  type CheckCommand,
+  cargoTestCheck,
+  changedFiles,
+  clippyCheck,
+  rustfmtCheck,
+  tscCheck,
+  typescriptChanges,
+  vitestRelatedCheck,
+  workspacePackages,
+} from '../checks.ts';
 import { CliError } from '../errors.ts';
 import { type CommandResult, runCommand } from '../process.ts';
-import { defaultPlatform, paths, projectRoot, toolEnvironment } from '../project.ts';
+import { defaultPlatform, projectRoot, toolEnvironment } from '../project.ts';
 import { checkProjections, describeCheck } from './sync.ts';
 
 export type StepStatus = 'pass' | 'fail' | 'skip';
 
 export interface VerifyStep {
-  /** Stable id: rustfmt, clippy, cargo-test, tsc, biome, agent-check, build, check. */
+  /** Stable id: rustfmt, clippy, cargo-test, tsc, biome, vitest-related, agent-check, build, check. */
   readonly id: string;
   readonly title: string;
   readonly status: StepStatus;
@@ -72,7 +84,11 @@ interface StepDefinition {
 /** Where the running verify's step output goes (set by runVerify for its duration). */
 let outputListener: ((chunk: string) => void) | undefined;
 
-function run(cmd: string, args: readonly string[], cwd = projectRoot): Promise<CommandResult> {
+function run(check: CheckCommand): Promise<CommandResult> {
+  return runCmd(check.command, check.args);
+}
+
+function runCmd(cmd: string, args: readonly string[], cwd = projectRoot): Promise<CommandResult> {
   const env = toolEnvironment({ CARGO_TERM_COLOR: 'never', FORCE_COLOR: '0', NO_COLOR: '1' });
   return runCommand(cmd, args, {
     cwd,
@@ -108,17 +124,37 @@ export function firstRustProblem(output: string): string | undefined {
   return undefined;
 }
 
-const manifest = ['--manifest-path', paths.manifest];
+/** What a change reaches, worked out once per verify: which crates and TypeScript files. */
+interface ChangeScope {
+  /** Crates to lint and test; undefined: the whole workspace. */
+  readonly packages?: readonly string[];
+  /** Changed TypeScript files; undefined outside a git checkout. */
+  readonly typescript?: readonly string[];
+}
 
-function steps(quick: boolean): StepDefinition[] {
-  const bin = (name: string) => join(projectRoot, 'node_modules/.bin', name);
+async function changeScope(quick: boolean): Promise<ChangeScope> {
+  const files = await changedFiles();
+  if (!files) return {};
+  const typescript = typescriptChanges(files);
+  // The full verify lints and tests every crate; --quick only those the change reaches.
+  if (!quick) return { typescript };
+  try {
+    return { packages: affectedPackages(files, await workspacePackages()), typescript };
+  } catch {
+    return { typescript };
+  }
+}
+
+function steps(quick: boolean, scope: ChangeScope): StepDefinition[] {
   let builtOk = true;
+  const noRustChange = scope.packages?.length === 0;
+  const rustScope = scope.packages ? { packages: scope.packages } : {};
   return [
     {
       id: 'rustfmt',
-      title: 'cargo fmt --check',
+      title: rustfmtCheck().title,
       run: async () => {
-        const result = await run('cargo', ['fmt', '--all', ...manifest, '--check']);
+        const result = await run(rustfmtCheck());
         if (result.code === 0) return { ok: true };
         const file = /^Diff in (.+?) at line/m.exec(result.output)?.[1];
         return {
@@ -131,17 +167,11 @@ function steps(quick: boolean): StepDefinition[] {
     },
     {
       id: 'clippy',
-      title: 'cargo clippy -D warnings',
+      title: clippyCheck(rustScope).title,
       run: async () => {
-        const result = await run('cargo', [
-          'clippy',
-          ...manifest,
-          '--workspace',
-          '--all-targets',
-          '--',
-          '-D',
-          'warnings',
-        ]);
+        if (noRustChange)
+          return { ok: true, detail: 'skipped: no change under backend/ since the last commit' };
+        const result = await run(clippyCheck(rustScope));
         if (result.code === 0) return { ok: true };
         return {
           ok: false,
@@ -153,9 +183,11 @@ function steps(quick: boolean): StepDefinition[] {
     },
     {
       id: 'cargo-test',
-      title: 'cargo test',
+      title: cargoTestCheck(rustScope).title,
       run: async () => {
-        const result = await run('cargo', ['test', ...manifest, '--workspace']);
+        if (noRustChange)
+          return { ok: true, detail: 'skipped: no change under backend/ since the last commit' };
+        const result = await run(cargoTestCheck(rustScope));
         if (result.code === 0) return { ok: true };
         return {
           ok: false,
@@ -167,9 +199,9 @@ function steps(quick: boolean): StepDefinition[] {
     },
     {
       id: 'tsc',
-      title: 'tsc (strict)',
+      title: tscCheck().title,
       run: async () => {
-        const result = await run(bin('tsc'), ['-p', 'tsconfig.json']);
+        const result = await run(tscCheck());
         if (result.code === 0) return { ok: true };
         const first = result.output.split('\n').find((line) => /error TS\d+/.test(line));
         return {
@@ -182,9 +214,10 @@ function steps(quick: boolean): StepDefinition[] {
     },
     {
       id: 'biome',
-      title: 'biome ci (lint and format)',
+      title: biomeCheck().title,
       run: async () => {
-        const result = await run(bin('biome'), ['ci', '--colors=off', '.']);
+        const check = biomeCheck();
+        const result = await runCmd(check.command, [...check.args, '--colors=off']);
         if (result.code === 0) return { ok: true };
         // Each diagnostic starts with `<file>[:line:col] <category> ━━━`.
         const first = result.output
@@ -198,6 +231,26 @@ function steps(quick: boolean): StepDefinition[] {
           fix: file
             ? `run \`npx biome check --write ${file}\`, then fix what remains`
             : 'run `npm run format`',
+          output: tail(result.output),
+        };
+      },
+    },
+    {
+      id: 'vitest-related',
+      title: 'vitest: the TypeScript tests that cover the change',
+      run: async () => {
+        if (!scope.typescript)
+          return { ok: true, detail: 'skipped: not a git checkout, so no change to follow' };
+        if (scope.typescript.length === 0) {
+          return { ok: true, detail: 'skipped: no TypeScript change since the last commit' };
+        }
+        const result = await run(vitestRelatedCheck(scope.typescript));
+        if (result.code === 0) return { ok: true };
+        const failed = result.output.split('\n').find((line) => /^\s*(FAIL|×|✗)\s/.test(line));
+        return {
+          ok: false,
+          detail: failed?.trim() ?? tail(result.output, 5),
+          fix: 'run that test file alone with `npx vitest run <file>` and fix the code or the expectation',
           output: tail(result.output),
         };
       },
@@ -303,7 +356,7 @@ async function runSteps(
   results: VerifyStep[],
   options: VerifyOptions,
 ): Promise<VerifyReport> {
-  for (const step of steps(quick)) {
+  for (const step of steps(quick, await changeScope(quick))) {
     options.onStep?.({ id: step.id, title: step.title });
     const started = performance.now();
     let outcome: Outcome;
