@@ -130,6 +130,8 @@ interface ChangeScope {
   readonly packages?: readonly string[];
   /** Changed TypeScript files; undefined outside a git checkout. */
   readonly typescript?: readonly string[];
+  /** --quick and nothing the type checker reads changed (only Rust, docs, fixtures): tsc is skipped. */
+  readonly typesUnchanged?: boolean;
 }
 
 async function changeScope(quick: boolean): Promise<ChangeScope> {
@@ -138,10 +140,14 @@ async function changeScope(quick: boolean): Promise<ChangeScope> {
   const typescript = typescriptChanges(files);
   // The full verify lints and tests every crate; --quick only those the change reaches.
   if (!quick) return { typescript };
+  // What tsc reads besides TypeScript sources: its configs and the packages' manifests.
+  const typesUnchanged = !files.some((file) =>
+    /\.(ts|mts|tsx)$|(^|\/)(tsconfig[^/]*|package(-lock)?)\.json$/.test(file),
+  );
   try {
-    return { packages: affectedPackages(files, await workspacePackages()), typescript };
+    return { packages: affectedPackages(files, await workspacePackages()), typescript, typesUnchanged };
   } catch {
-    return { typescript };
+    return { typescript, typesUnchanged };
   }
 }
 
@@ -201,6 +207,12 @@ function steps(quick: boolean, scope: ChangeScope): StepDefinition[] {
       id: 'tsc',
       title: tscCheck().title,
       run: async () => {
+        if (scope.typesUnchanged) {
+          return {
+            ok: true,
+            detail: 'skipped: no TypeScript, tsconfig or package.json change since the last commit',
+          };
+        }
         const result = await run(tscCheck());
         if (result.code === 0) return { ok: true };
         const first = result.output.split('\n').find((line) => /error TS\d+/.test(line));
@@ -396,7 +408,8 @@ export function summarize(report: VerifyReport): string {
   const lines = report.steps.map((step) => {
     const mark = { pass: 'PASS', fail: 'FAIL', skip: 'SKIP' }[step.status];
     const seconds = (step.durationMs / 1000).toFixed(1);
-    return `${mark} ${step.title} (${seconds} s)${step.status === 'skip' && step.detail ? `: ${step.detail}` : ''}`;
+    const why = step.status === 'skip' && step.detail ? `: ${step.detail.replace(/^skipped: /, '')}` : '';
+    return `${mark} ${step.title} (${seconds} s)${why}`;
   });
   if (report.quick)
     lines.push('(--quick: build and synth not run; run `npx ferrule verify` before you finish)');
