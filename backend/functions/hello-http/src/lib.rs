@@ -4,7 +4,8 @@
 //! JWT authorizer, and otherwise as "world". The handler follows the Ferrule shape:
 //! parse the request, decide (here: [`greeting`]), respond.
 
-use lambda_http::http::{header, Method, StatusCode};
+use ferrule_http::HttpError;
+use lambda_http::http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 use serde::Serialize;
@@ -61,13 +62,12 @@ pub async fn handle(request: Request) -> Result<Response<Body>, Error> {
         .unwrap_or_default();
 
     if request.method() != Method::GET {
-        let response = problem(
+        let problem = HttpError::new(
             StatusCode::METHOD_NOT_ALLOWED,
-            "Method Not Allowed",
-            &format!("{} is not supported on this route", request.method()),
-            &request_id,
-        );
-        return Ok(with_header(response, header::ALLOW.as_str(), "GET"));
+            format!("{} is not supported on this route", request.method()),
+        )
+        .with_header(header::ALLOW, HeaderValue::from_static("GET"));
+        return Ok(problem_response(problem, &request_id));
     }
 
     let params = request.query_string_parameters();
@@ -79,10 +79,8 @@ pub async fn handle(request: Request) -> Result<Response<Body>, Error> {
             "application/json",
             &request_id,
         )),
-        Err(GreetingError::InvalidName(reason)) => Ok(problem(
-            StatusCode::BAD_REQUEST,
-            "Invalid query parameter",
-            &format!("name {reason}"),
+        Err(GreetingError::InvalidName(reason)) => Ok(problem_response(
+            HttpError::bad_request(format!("name {reason}")).with_title("Invalid query parameter"),
             &request_id,
         )),
     }
@@ -100,16 +98,13 @@ fn jwt_identity(request: &Request) -> Option<String> {
         .map(|value| value.to_owned())
 }
 
-/// An RFC 9457 problem document.
-fn problem(status: StatusCode, title: &str, detail: &str, request_id: &str) -> Response<Body> {
-    let body = json!({
-        "type": "about:blank",
-        "title": title,
-        "status": status.as_u16(),
-        "detail": detail,
-        "requestId": request_id,
-    });
-    json_response(status, &body, "application/problem+json", request_id)
+/// ferrule-http's RFC 9457 problem document, with the request id header every answer carries.
+fn problem_response(problem: HttpError, request_id: &str) -> Response<Body> {
+    with_header(
+        problem.into_problem_response(request_id),
+        "x-request-id",
+        request_id,
+    )
 }
 
 fn json_response(
