@@ -292,17 +292,156 @@ impl DynamoDbProcessor {
         )
         .await;
         let mut response = DynamoDbEventResponse::default();
-        response.batch_item_failures = failed
-            .into_iter()
-            .map(|id| {
-                // The type is non-exhaustive: build from Default. A missing sequence
-                // number stays null, which Lambda treats as a whole-batch failure.
-                let mut failure = DynamoDbBatchItemFailure::default();
-                failure.item_identifier = id;
-                failure
-            })
-            .collect();
+        response.batch_item_failures = failures(failed);
         response
+    }
+}
+
+/// A stream batch read in order, for a handler that acts on the whole batch at once (one
+/// `PutEvents` call for every record, say) instead of record by record.
+///
+/// [`DynamoDbProcessor::read_in_order`] turns each record into at most one item and stops at
+/// the first record it cannot read; the handler then acts on [`items`](Self::items) and names
+/// the items that failed to [`respond`](Self::respond), which reports the earliest failed
+/// record and every later one, so nothing overtakes a failure.
+#[derive(Debug)]
+pub struct InOrder<T> {
+    /// Sequence number of every record, in the order Lambda sent them.
+    ids: Vec<Option<String>>,
+    /// The items read, in record order.
+    items: Vec<T>,
+    /// For each item, the position of the record it came from.
+    positions: Vec<usize>,
+    /// Position of the first record that could not be read.
+    first_unread: Option<usize>,
+}
+
+impl<T> InOrder<T> {
+    /// The items read, in record order.
+    pub fn items(&self) -> &[T] {
+        &self.items
+    }
+
+    /// The response after the handler acted on the items: `failed` are indices into
+    /// [`items`](Self::items) that did not go through. An index past the end names no item:
+    /// the whole batch is reported (it cannot be placed, so nothing is lost).
+    pub fn respond(self, failed: impl IntoIterator<Item = usize>) -> DynamoDbEventResponse {
+        let mut first = self.first_unread;
+        for index in failed {
+            let position = self.positions.get(index).copied().unwrap_or(0);
+            first = Some(first.map_or(position, |earliest| earliest.min(position)));
+        }
+        let mut response = DynamoDbEventResponse::default();
+        if let Some(first) = first {
+            response.batch_item_failures = failures(self.ids.into_iter().skip(first).collect());
+        }
+        response
+    }
+}
+
+fn failures(ids: Vec<Option<String>>) -> Vec<DynamoDbBatchItemFailure> {
+    ids.into_iter()
+        .map(|id| {
+            // The type is non-exhaustive: build from Default. A missing sequence number
+            // stays null, which Lambda treats as a whole-batch failure.
+            let mut failure = DynamoDbBatchItemFailure::default();
+            failure.item_identifier = id;
+            failure
+        })
+        .collect()
+}
+
+/// A record with its position in the batch, so that [`InOrder`] can place what it reads.
+struct Positioned(usize, EventRecord);
+
+const POSITIONED: Source<Positioned> = Source {
+    name: SOURCE.name,
+    id_field: SOURCE.id_field,
+    id: |record| (SOURCE.id)(&record.1),
+    group: |_| None,
+    copy_key: |record| (SOURCE.copy_key)(&record.1),
+};
+
+impl DynamoDbProcessor {
+    /// Reads each record, in order, with `read` (`Ok(None)`: the record means nothing to
+    /// this handler), stopping at the first it cannot read; failures are logged as
+    /// [`process`](Self::process) logs them, and a record repeated in the batch is read once.
+    ///
+    /// ```
+    /// use ferrule_batch::dynamodb::{DynamoDbProcessor, Event, EventRecord};
+    /// use ferrule_errors::ErrorKind;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let event: Event = serde_json::from_value(serde_json::json!({ "Records": [
+    ///     { "awsRegion": "eu-west-1", "eventID": "1", "eventName": "INSERT",
+    ///       "dynamodb": { "SequenceNumber": "1", "SizeBytes": 1 } },
+    ///     { "awsRegion": "eu-west-1", "eventID": "2", "eventName": "INSERT",
+    ///       "dynamodb": { "SequenceNumber": "2", "SizeBytes": 1 } },
+    ///     { "awsRegion": "eu-west-1", "eventID": "3", "eventName": "INSERT",
+    ///       "dynamodb": { "SequenceNumber": "3", "SizeBytes": 1 } }
+    /// ]}))?;
+    /// let batch = DynamoDbProcessor::new()
+    ///     .read_in_order(event, |record: EventRecord| {
+    ///         Ok::<_, ErrorKind>(record.change.sequence_number)
+    ///     })
+    ///     .await;
+    /// assert_eq!(batch.items().len(), 3);
+    /// // Acting on all three at once, the second failed: it and the third are retried.
+    /// let response = batch.respond([1]);
+    /// let retried: Vec<_> = response.batch_item_failures.iter()
+    ///     .map(|f| f.item_identifier.as_deref()).collect();
+    /// assert_eq!(retried, [Some("2"), Some("3")]);
+    /// # Ok::<(), serde_json::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn read_in_order<T, F, E>(self, event: Event, read: F) -> InOrder<T>
+    where
+        F: Fn(EventRecord) -> Result<Option<T>, E>,
+        E: Classify + Display,
+    {
+        let ids: Vec<Option<String>> = event
+            .records
+            .iter()
+            .map(|record| record.change.sequence_number.clone())
+            .collect();
+        let records = event
+            .records
+            .into_iter()
+            .enumerate()
+            .map(|(position, record)| Positioned(position, record))
+            .collect();
+        // The engine runs one record at a time, in order; the cells only carry its results out.
+        let items = std::cell::RefCell::new(Vec::new());
+        let positions = std::cell::RefCell::new(Vec::new());
+        let first_unread = std::cell::Cell::new(None);
+        engine::run(
+            &POSITIONED,
+            records,
+            Policy::StopAtFirstFailure,
+            Ok,
+            |Positioned(position, record)| {
+                let outcome = match read(record) {
+                    Ok(Some(item)) => {
+                        items.borrow_mut().push(item);
+                        positions.borrow_mut().push(position);
+                        Ok(())
+                    }
+                    Ok(None) => Ok(()),
+                    Err(error) => {
+                        first_unread.set(Some(position));
+                        Err(error)
+                    }
+                };
+                std::future::ready(outcome)
+            },
+        )
+        .await;
+        InOrder {
+            ids,
+            items: items.into_inner(),
+            positions: positions.into_inner(),
+            first_unread: first_unread.get(),
+        }
     }
 }
 
@@ -593,6 +732,77 @@ mod tests {
             serde_json::to_value(&response).unwrap(),
             serde_json::json!({ "batchItemFailures": [{ "itemIdentifier": null }] })
         );
+    }
+
+    /// Reads the event name of each record; `REMOVE` means nothing, `bad` cannot be read.
+    fn read_name(record: EventRecord) -> Result<Option<String>, ErrorKind> {
+        match record.event_name.as_str() {
+            "bad" => Err(ErrorKind::Validation),
+            "REMOVE" => Ok(None),
+            name => Ok(Some(format!(
+                "{name}:{}",
+                record.change.sequence_number.unwrap_or_default()
+            ))),
+        }
+    }
+
+    #[tokio::test]
+    async fn read_in_order_keeps_record_positions_for_the_response() {
+        let event = all_three();
+        let sequence: Vec<_> = event
+            .records
+            .iter()
+            .map(|r| r.change.sequence_number.clone())
+            .collect();
+        let batch = DynamoDbProcessor::new()
+            .read_in_order(event, read_name)
+            .await;
+        // REMOVE means nothing to this reader: two items from three records.
+        assert_eq!(batch.items().len(), 2);
+        // The second item (the MODIFY record) failed: it and every later record are retried.
+        let response = batch.respond([1]);
+        let expected: Vec<Option<&str>> = sequence[1..].iter().map(|s| s.as_deref()).collect();
+        assert_eq!(ids(&response), expected);
+    }
+
+    #[tokio::test]
+    async fn read_in_order_stops_at_the_first_unreadable_record() {
+        let mut event = all_three();
+        event.records[1].event_name = "bad".into();
+        let third = event.records[2].change.sequence_number.clone();
+        let second = event.records[1].change.sequence_number.clone();
+        let (batch, logs) =
+            capture_logs(DynamoDbProcessor::new().read_in_order(event, read_name)).await;
+        // Only the first record was read; nothing after the unreadable one.
+        assert_eq!(batch.items().len(), 1);
+        let response = batch.respond([]);
+        assert_eq!(ids(&response), [second.as_deref(), third.as_deref()]);
+        assert!(logs.contains("batch record failed"), "{logs}");
+    }
+
+    #[tokio::test]
+    async fn read_in_order_reads_a_repeated_record_once_and_places_later_failures_right() {
+        let mut event = fixture("insert");
+        let copy = event.records[0].clone();
+        event.records.push(copy);
+        event.records.extend(fixture("modify").records);
+        let last = event.records[2].change.sequence_number.clone();
+        let batch = DynamoDbProcessor::new()
+            .read_in_order(event, read_name)
+            .await;
+        // The INSERT once, then the MODIFY: the copy is not read again.
+        assert_eq!(batch.items().len(), 2);
+        // The MODIFY item failed: its record (position 2, after the copy) is the first retried.
+        assert_eq!(ids(&batch.respond([1])), [last.as_deref()]);
+    }
+
+    #[tokio::test]
+    async fn an_item_index_that_names_no_item_retries_the_whole_batch() {
+        let event = all_three();
+        let batch = DynamoDbProcessor::new()
+            .read_in_order(event, read_name)
+            .await;
+        assert_eq!(batch.respond([7]).batch_item_failures.len(), 3);
     }
 
     #[test]

@@ -30,15 +30,11 @@
 //! # }
 //! ```
 
-use std::sync::{Mutex, PoisonError};
-
-use ferrule_batch::dynamodb::{
-    DynamoDbBatchItemFailure, DynamoDbEventResponse, Event, EventRecord,
-};
+use ferrule_batch::dynamodb::{DynamoDbEventResponse, Event, EventRecord};
 use ferrule_batch::DynamoDbProcessor;
 use lambda_runtime::{Error, LambdaEvent};
 use orders_adapters::stream::event_from_record;
-use orders_domain::{publish_events, EventPublisher, OrderEvent, RepositoryError};
+use orders_domain::{publish_events, EventPublisher};
 use serde::Deserialize;
 
 /// `PutEvents` calls per event at most (the first and two retries of throttled entries).
@@ -118,53 +114,21 @@ impl<P: EventPublisher> StreamHandler<P> {
     ///
     /// See the crate documentation for an example.
     pub async fn handle(&self, event: Event) -> DynamoDbEventResponse {
-        let ids: Vec<Option<String>> = event
-            .records
-            .iter()
-            .map(|record| record.change.sequence_number.clone())
-            .collect();
-        // (record position, event) of each record that means an event. The processor runs
-        // the handler one record at a time, in order, so a counter gives the position.
-        let parsed: Mutex<(usize, Vec<(usize, OrderEvent)>)> = Mutex::default();
-        let parse_response = PROCESSOR
-            .process_raw(event, |record: EventRecord| {
-                let parsed = &parsed;
-                async move {
-                    let order_event = event_from_record(record);
-                    let mut state = parsed.lock().unwrap_or_else(PoisonError::into_inner);
-                    let position = state.0;
-                    state.0 += 1;
-                    if let Some(order_event) = order_event? {
-                        state.1.push((position, order_event));
-                    }
-                    Ok::<(), RepositoryError>(())
-                }
-            })
+        // Records in order, each with the event it means (if any), up to the first that
+        // cannot be read; then one publish for all of them.
+        let batch = PROCESSOR
+            .read_in_order(event, |record: EventRecord| event_from_record(record))
             .await;
-        // The processor reports the failed record and every later one: a suffix.
-        let first_unparsed = (!parse_response.batch_item_failures.is_empty()).then(|| {
-            ids.len()
-                .saturating_sub(parse_response.batch_item_failures.len())
-        });
-
-        let (_, pending) = parsed.into_inner().unwrap_or_else(PoisonError::into_inner);
-        let (positions, events): (Vec<usize>, Vec<OrderEvent>) = pending.into_iter().unzip();
-        let failures = publish_events(&self.publisher, &events, self.attempts).await;
-        let mut first_unpublished: Option<usize> = None;
+        let events = batch.items();
+        let failures = publish_events(&self.publisher, events, self.attempts).await;
         for failure in &failures {
-            let position = positions.get(failure.index).copied();
-            let record_id = position.and_then(|p| ids.get(p)).cloned().flatten();
             tracing::error!(
                 event_source = "aws:dynamodb",
-                record_id = record_id.as_deref().unwrap_or_default(),
                 event_id = %failure.event_id,
                 retryable = failure.retryable,
                 error = %failure.reason,
-                "event not published; its record is reported for retry"
+                "event not published; its record and every later one are reported for retry"
             );
-            // A failure that names no event of ours cannot be placed: retry the whole batch.
-            let position = position.unwrap_or(0);
-            first_unpublished = Some(first_unpublished.map_or(position, |p| p.min(position)));
         }
         if !events.is_empty() {
             tracing::info!(
@@ -173,26 +137,9 @@ impl<P: EventPublisher> StreamHandler<P> {
                 "order events published"
             );
         }
-
-        let first_failed = match (first_unparsed, first_unpublished) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        let mut response = DynamoDbEventResponse::default();
-        if let Some(first) = first_failed {
-            response.batch_item_failures = ids
-                .into_iter()
-                .skip(first)
-                .map(|id| {
-                    // Non-exhaustive type: built from Default. A missing sequence number
-                    // stays null, which Lambda treats as a failure of the whole batch.
-                    let mut failure = DynamoDbBatchItemFailure::default();
-                    failure.item_identifier = id;
-                    failure
-                })
-                .collect();
-        }
-        response
+        // A failure whose index names no event of ours cannot be placed: the whole batch is
+        // retried (the library's rule for an index past the end).
+        batch.respond(failures.iter().map(|failure| failure.index))
     }
 }
 
@@ -203,6 +150,7 @@ mod tests {
     use ferrule_parameters::{load_config_from, InMemoryStore, Parameters};
     use orders_adapters::keys;
     use orders_domain::testing::{order_for, sample_order, InMemoryPublisher};
+    use orders_domain::OrderEvent;
     use orders_domain::{CustomerId, Order, Timestamp, TrackingNumber};
     use serde_dynamo::{AttributeValue, Item};
 
