@@ -179,11 +179,10 @@ impl<S: PersistenceStore> Idempotency<S> {
 
     /// The record key for `event`, or `None` when the event has no key.
     pub fn key_for(&self, event: &Value) -> Option<String> {
-        let data = match &self.config.key {
-            Some(selection) => selection.select(event)?,
-            None => event.clone(),
-        };
-        Some(format!("{}#{}", self.config.prefix, hash_value(&data)))
+        match &self.config.key {
+            Some(selection) => Some(self.key_of(&selection.select(event)?)),
+            None => Some(self.key_of(event)),
+        }
     }
 
     /// Runs `work` unless this event's key was already handled; returns the work's response
@@ -219,7 +218,72 @@ impl<S: PersistenceStore> Idempotency<S> {
             .validation
             .as_ref()
             .map(|selection| hash_value(&selection.select(event).unwrap_or(Value::Null)));
+        self.run_claimed(key, payload_hash, remaining, work).await
+    }
 
+    /// [`run`](Self::run) for a caller that already holds the key and the payload to check
+    /// (an HTTP handler with its `Idempotency-Key` header and body): no event to build and
+    /// no selection expressions. The record key is the config's prefix and the hash of `key`,
+    /// as `run` makes it from a selected value, so both find the same records.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use ferrule_idempotency::{Idempotency, IdempotencyConfig, InMemoryStore};
+    /// use serde_json::json;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let once = Idempotency::new(InMemoryStore::new(), IdempotencyConfig::new("payments"));
+    /// let key = json!({ "customer": "c-1", "key": "k-1" });
+    /// let body = json!("{\"amount\":5}");
+    /// let first: u32 = once.run_with_key(&key, Some(&body), Duration::from_secs(3), || async { Ok::<_, ()>(1) }).await.unwrap();
+    /// let again: u32 = once.run_with_key(&key, Some(&body), Duration::from_secs(3), || async { Ok::<_, ()>(2) }).await.unwrap();
+    /// assert_eq!((first, again), (1, 1));
+    /// # });
+    /// ```
+    pub async fn run_with_key<T, E, F, Fut>(
+        &self,
+        key: &Value,
+        payload: Option<&Value>,
+        remaining: Duration,
+        work: F,
+    ) -> Result<T, IdempotencyError<E>>
+    where
+        T: Serialize + DeserializeOwned,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        self.run_claimed(self.key_of(key), payload.map(hash_value), remaining, work)
+            .await
+    }
+
+    /// The record key [`run_with_key`](Self::run_with_key) uses for `key`: the same one
+    /// [`key_for`](Self::key_for) gives an event whose selected value is `key`.
+    ///
+    /// ```
+    /// use ferrule_idempotency::{Idempotency, IdempotencyConfig, InMemoryStore};
+    /// use serde_json::json;
+    ///
+    /// let by_key = Idempotency::new(InMemoryStore::new(), IdempotencyConfig::new("p"));
+    /// let by_event = Idempotency::new(InMemoryStore::new(), IdempotencyConfig::new("p").key("id").unwrap());
+    /// assert_eq!(Some(by_key.key_of(&json!("o-1"))), by_event.key_for(&json!({ "id": "o-1" })));
+    /// ```
+    pub fn key_of(&self, key: &Value) -> String {
+        format!("{}#{}", self.config.prefix, hash_value(key))
+    }
+
+    /// Claims `key`, runs `work` and stores its response, or answers from the stored record.
+    async fn run_claimed<T, E, F, Fut>(
+        &self,
+        key: String,
+        payload_hash: Option<String>,
+        remaining: Duration,
+        work: F,
+    ) -> Result<T, IdempotencyError<E>>
+    where
+        T: Serialize + DeserializeOwned,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
         let now = (self.config.clock)();
         let now_ms = epoch_ms(now);
         let now_s = now_ms.div_euclid(1000);

@@ -54,9 +54,6 @@ pub enum InitError {
     /// `IDEMPOTENCY_EXPIRES_AFTER_SECS` outside 1..=604800.
     #[error("configuration is invalid: IDEMPOTENCY_EXPIRES_AFTER_SECS must be between 1 and {MAX_IDEMPOTENCY_EXPIRES_AFTER_SECS} seconds (got {0})")]
     ExpiresAfter(u64),
-    /// The idempotency key or validation expression does not parse (a bug in this crate).
-    #[error("idempotency configuration is invalid: {0}")]
-    Idempotency(#[from] ferrule_idempotency::SelectionError),
     /// The route table is inconsistent (a bug in this crate).
     #[error("route table is invalid: {0}")]
     Router(#[from] ferrule_http::RouterError),
@@ -70,15 +67,15 @@ impl std::fmt::Debug for InitError {
     }
 }
 
-/// Configuration problems are `Runtime.ConfigurationError`; a route or idempotency table that
-/// does not build is a bug in this crate (`Runtime.InitError`).
+/// Configuration problems are `Runtime.ConfigurationError`; a route table that does not
+/// build is a bug in this crate (`Runtime.InitError`).
 impl ferrule_errors::StartupFailure for InitError {
     fn error_type(&self) -> &'static str {
         match self {
             InitError::Config(_) | InitError::EmptyTable | InitError::ExpiresAfter(_) => {
                 ferrule_errors::CONFIGURATION_ERROR
             }
-            InitError::Idempotency(_) | InitError::Router(_) => ferrule_errors::INIT_ERROR,
+            InitError::Router(_) => ferrule_errors::INIT_ERROR,
         }
     }
 }

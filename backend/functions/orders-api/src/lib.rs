@@ -18,7 +18,7 @@
 //!
 //! let api = orders_api::Api::new(
 //!     OrderService::new(InMemoryStore::new(), FixedClock::at_millis(0), SequentialIds::new()),
-//!     Idempotency::new(Records::new(), orders_api::idempotency_config(std::time::Duration::from_secs(3600)).unwrap()),
+//!     Idempotency::new(Records::new(), orders_api::idempotency_config(std::time::Duration::from_secs(3600))),
 //! );
 //! let app = orders_api::app(api).unwrap();
 //! // In main: `app.run().await`; in tests: `app.handle(request).await`.
@@ -35,9 +35,7 @@ use ferrule_http::http::{HeaderValue, StatusCode};
 use ferrule_http::{
     App, Created, FieldError, HttpError, HttpRequest, IntoReply, Json, Router, RouterError,
 };
-use ferrule_idempotency::{
-    Idempotency, IdempotencyConfig, IdempotencyError, PersistenceStore, SelectionError,
-};
+use ferrule_idempotency::{Idempotency, IdempotencyConfig, IdempotencyError, PersistenceStore};
 use lambda_http::{Body, RequestExt, Response};
 use orders_domain::{
     CancelOrder, Clock, Cursor, CustomerId, IdGenerator, InvalidInput, NewOrder, Order, OrderError,
@@ -45,7 +43,7 @@ use orders_domain::{
     RepositoryError,
 };
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
 pub use config::{
     Config, InitError, DEFAULT_IDEMPOTENCY_EXPIRES_AFTER_SECS, MAX_IDEMPOTENCY_EXPIRES_AFTER_SECS,
@@ -68,18 +66,16 @@ pub const REPLAYED_HEADER: &str = "idempotent-replayed";
 /// local runs): the HTTP API's integration timeout.
 const CLAIM_WITHOUT_DEADLINE: Duration = Duration::from_secs(30);
 
-/// The idempotency settings of `POST /orders`: key = the `Idempotency-Key` header (scoped
-/// to the caller, see [`place_order`]), payload check on the body, records kept `expires_after`.
+/// The idempotency settings of `POST /orders`: records named `orders-api#…`, kept
+/// `expires_after`. The key (the `Idempotency-Key` header, scoped to the caller) and the
+/// checked payload (the body) are handed over by [`place_order`].
 ///
 /// ```
-/// let config = orders_api::idempotency_config(std::time::Duration::from_secs(600)).unwrap();
+/// let config = orders_api::idempotency_config(std::time::Duration::from_secs(600));
 /// # let _ = config;
 /// ```
-pub fn idempotency_config(expires_after: Duration) -> Result<IdempotencyConfig, SelectionError> {
-    Ok(IdempotencyConfig::new("orders-api")
-        .key(r#"headers."idempotency-key""#)?
-        .validate("body")?
-        .expires_after(expires_after))
+pub fn idempotency_config(expires_after: Duration) -> IdempotencyConfig {
+    IdempotencyConfig::new("orders-api").expires_after(expires_after)
 }
 
 /// The shared state of every handler: the order use cases and the idempotency of
@@ -92,7 +88,7 @@ pub fn idempotency_config(expires_after: Duration) -> Result<IdempotencyConfig, 
 ///
 /// let api = orders_api::Api::new(
 ///     OrderService::new(InMemoryStore::new(), FixedClock::at_millis(0), SequentialIds::new()),
-///     Idempotency::new(Records::new(), orders_api::idempotency_config(std::time::Duration::from_secs(60)).unwrap()),
+///     Idempotency::new(Records::new(), orders_api::idempotency_config(std::time::Duration::from_secs(60))),
 /// );
 /// # let _ = api;
 /// ```
@@ -133,7 +129,7 @@ impl<S, C, I, P> Api<S, C, I, P> {
 /// # async fn main() {
 /// let api = orders_api::Api::new(
 ///     OrderService::new(InMemoryStore::new(), FixedClock::at_millis(0), SequentialIds::new()),
-///     Idempotency::new(Records::new(), orders_api::idempotency_config(std::time::Duration::from_secs(60)).unwrap()),
+///     Idempotency::new(Records::new(), orders_api::idempotency_config(std::time::Duration::from_secs(60))),
 /// );
 /// let app = orders_api::app(api).unwrap();
 /// let request = lambda_http::http::Request::builder()
@@ -193,15 +189,13 @@ where
         Some(key) => {
             // Both checked parts are what the caller sent: the key (with the caller, so keys
             // are per customer) and the body text, byte for byte, as the IETF draft asks.
-            let event = json!({
-                "headers": { IDEMPOTENCY_KEY_HEADER: { "customer": customer.as_str(), "key": key } },
-                "body": String::from_utf8_lossy(req.body()),
-            });
+            let scoped_key = json!({ "customer": customer.as_str(), "key": key });
+            let body = Value::String(String::from_utf8_lossy(req.body()).into_owned());
             let ran = AtomicBool::new(false);
             let orders = &api.orders;
             let placed = api
                 .idempotency
-                .run(&event, remaining(&req), || {
+                .run_with_key(&scoped_key, Some(&body), remaining(&req), || {
                     ran.store(true, Ordering::Relaxed);
                     orders.place_order(command)
                 })

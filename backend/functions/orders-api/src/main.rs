@@ -30,7 +30,7 @@ async fn init() -> Result<OrdersApp, InitError> {
     );
     let idempotency = Idempotency::new(
         DynamoDbStore::lazy(&config.orders_table).with_layout(orders_api::idempotency_layout()),
-        orders_api::idempotency_config(config.idempotency_expires_after())?,
+        orders_api::idempotency_config(config.idempotency_expires_after()),
     );
     Ok(orders_api::app(Api::new(orders, idempotency))?)
 }
