@@ -8,17 +8,13 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::error::ValidationError;
 use crate::time::Timestamp;
 
-/// Crockford's base32 alphabet, as ULID writes it.
-const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-const ULID_LEN: usize = 26;
-const RANDOM_BITS: u32 = 80;
+use ulid::{Ulid, ULID_LEN};
 
 /// An order id: a [ULID](https://github.com/ulid/spec), 26 characters of Crockford base32
 /// whose first 10 encode the creation time in milliseconds. Ids (and the sort keys built
 /// from them) sort by creation time, so "newest first" is a reverse key order.
 ///
-/// The domain crate has no dependency for ULIDs (it keeps to `serde` and `thiserror`): the
-/// text form is encoded here and checked against the `ulid` crate in the tests. Random bits
+/// Encoded and decoded by the `ulid` crate (no_std: no generator of its own). Random bits
 /// come from an [`IdGenerator`] (`orders_adapters::RandomIds` in functions).
 ///
 /// ```
@@ -36,14 +32,9 @@ pub struct OrderId([u8; ULID_LEN]);
 impl OrderId {
     /// The id for an order created at `at`; the low 80 bits of `random` fill the rest.
     pub fn new(at: Timestamp, random: u128) -> OrderId {
-        let random = random & ((1_u128 << RANDOM_BITS) - 1);
-        let value = (u128::from(at.unix_millis()) << RANDOM_BITS) | random;
+        // Timestamps end in year 9999, well inside ULID's 48-bit time part.
         let mut text = [b'0'; ULID_LEN];
-        for (n, slot) in text.iter_mut().enumerate() {
-            let shift = 5 * (ULID_LEN - 1 - n);
-            // Masked to 5 bits, so the index is always inside the alphabet.
-            *slot = CROCKFORD[((value >> shift) & 0x1f) as usize];
-        }
+        Ulid::from_parts(at.unix_millis(), random).array_to_str(&mut text);
         OrderId(text)
     }
 
@@ -53,42 +44,33 @@ impl OrderId {
             let shown: String = text.chars().take(40).collect();
             ValidationError::new("orderId", format!("`{shown}` {reason}"))
         };
-        let bytes = text.as_bytes();
-        if bytes.len() != ULID_LEN {
+        if text.len() != ULID_LEN {
             return Err(invalid("must be a 26-character ULID"));
         }
-        let mut canonical = [b'0'; ULID_LEN];
-        for (slot, &byte) in canonical.iter_mut().zip(bytes) {
-            let upper = byte.to_ascii_uppercase();
-            if !CROCKFORD.contains(&upper) {
-                return Err(invalid(
-                    "must be a ULID: Crockford base32 digits (0-9, A-Z without I, L, O, U)",
-                ));
-            }
-            *slot = upper;
-        }
-        // 26 digits hold 130 bits; a ULID has 128, so the first digit is at most 7.
-        if canonical[0] > b'7' {
+        let ulid = Ulid::from_string(text).map_err(|_| {
+            invalid("must be a ULID: Crockford base32 digits (0-9, A-Z without I, L, O, U)")
+        })?;
+        // 26 digits hold 130 bits; a ULID has 128, so the first digit is at most 7. The
+        // library drops the extra bits without a word: refused here instead.
+        if text.as_bytes().first().is_some_and(|digit| *digit > b'7') {
             return Err(invalid(
                 "is larger than the largest ULID (7ZZZZZZZZZZZZZZZZZZZZZZZZZ)",
             ));
         }
+        let mut canonical = [b'0'; ULID_LEN];
+        ulid.array_to_str(&mut canonical);
         Ok(OrderId(canonical))
     }
 
     /// The canonical (upper-case) text.
     pub fn as_str(&self) -> &str {
-        // Only ASCII from CROCKFORD is ever stored, so this cannot fail.
+        // Only the ULID alphabet (ASCII) is ever stored, so this cannot fail.
         std::str::from_utf8(&self.0).unwrap_or_default()
     }
 
     /// When the order was created, from the id's time part.
     pub fn created_at(&self) -> Timestamp {
-        let value = self.0.iter().fold(0_u128, |acc, &digit| {
-            let index = CROCKFORD.iter().position(|&c| c == digit).unwrap_or(0);
-            (acc << 5) | index as u128
-        });
-        let millis = u64::try_from(value >> RANDOM_BITS).unwrap_or(u64::MAX);
+        let millis = Ulid::from_string(self.as_str()).map_or(0, |ulid| ulid.timestamp_ms());
         Timestamp::from_unix_millis(millis).unwrap_or(Timestamp::EPOCH)
     }
 }
