@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Brings a clone to a runnable state: npm dependencies, the project-local Python
-// virtualenv (cargo-lambda, zig, moto, cfn-lint), actionlint and the Rust crates.
+// Brings a clone to a runnable state: npm dependencies, the compiled CLI, the project-local
+// Python virtualenv (cargo-lambda, zig, moto, cfn-lint), actionlint and the Rust crates.
 //
 // Plain JavaScript with no dependencies on purpose: it runs before `npm ci` has
 // installed anything. Each step records a stamp (a hash of its inputs) and is skipped
@@ -155,10 +155,31 @@ async function rustCrates() {
   writeStamp(stamp, hash);
 }
 
+/**
+ * Bundles the CLI into cli/dist so a command starts without compiling TypeScript first
+ * (cli/bin/compiled.mjs; docs/architecture.md). Skipped while the bundle is current; a failure
+ * only costs speed: the launcher then runs the sources.
+ */
+async function compiledCli() {
+  const { compiledEntry, compileCli } = await import('../cli/bin/compiled.mjs');
+  if (!force && compiledEntry()) return;
+  try {
+    const { ms } = await compileCli();
+    log(`compiled the ferrule command into cli/dist (${ms} ms)`);
+  } catch (error) {
+    log(`could not compile the ferrule command (it runs from source): ${error.message}`);
+  }
+}
+
 async function main() {
   checkNode();
-  // The steps are independent: run them side by side.
-  const results = await Promise.allSettled([npmDependencies(), pythonTools(), actionlint(), rustCrates()]);
+  // The steps are independent, except the CLI bundle, which needs esbuild from npm: side by side.
+  const results = await Promise.allSettled([
+    npmDependencies().then(compiledCli),
+    pythonTools(),
+    actionlint(),
+    rustCrates(),
+  ]);
   const failures = results.filter((r) => r.status === 'rejected').map((r) => r.reason.message);
   if (failures.length > 0) {
     for (const failure of failures) process.stderr.write(`[setup] failed: ${failure}\n`);

@@ -15,6 +15,7 @@ import {
   checkBenchResult,
   defaultPlatform,
   paths,
+  program,
   projectRoot,
   runCommand,
   SUBJECT_NAMES,
@@ -30,6 +31,7 @@ import {
   rustfmtCheck,
   tscCheck,
 } from '../cli/src/checks.ts';
+import { describeProblems, runDocsChecks } from './docs/check.ts';
 import { failureCount, formatReport, runFuzz } from './fuzz/run.ts';
 import { runScaffold, SCAFFOLD_CASES } from './scaffold.ts';
 import { runSmoke } from './smoke.ts';
@@ -280,7 +282,7 @@ const suites: Suite[] = [
     },
   },
   {
-    name: 'e2e: one order through the reference service served by the local cloud; ferrule check and list on the built app',
+    name: 'e2e: one order through the reference service served by the local cloud; ferrule check and list on the built app; ferrule deploy into moto',
     group: 'e2e',
     lane: 'rust',
     run: async (env) => {
@@ -316,6 +318,20 @@ const suites: Suite[] = [
     group: 'ts',
     lane: 'ts',
     run: (env) => single(process.execPath, [join(projectRoot, 'cli/bin/ferrule.mjs'), 'agent', 'check'], env),
+  },
+  {
+    // What the markdown says that the code can confirm (scripts/docs/check.ts; npm run docs:check).
+    name: 'ts: docs check (commands and flags exist, docs/ pages listed, README bench figures from the latest results, relative links)',
+    group: 'ts',
+    lane: 'ts',
+    run: async () =>
+      checksSuite(async () =>
+        runDocsChecks(projectRoot, program()).map(({ name, problems }) => ({
+          name,
+          ok: problems.length === 0,
+          detail: describeProblems(problems).replace(/\n/g, '\n  '),
+        })),
+      ),
   },
   {
     // Two skills share one copy of the repository and one final verify; all of them run

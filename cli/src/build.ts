@@ -32,12 +32,15 @@ export interface BuiltArtifact {
   readonly needsImage: boolean;
 }
 
+/** Cargo's output: passed through (`inherit`), kept for the error only (`quiet`), or each line to a callback. */
+export type CargoProgress = 'inherit' | 'quiet' | ((line: string) => void);
+
 export interface BuildOptions {
   readonly platform: Platform;
   /** Crate names; all functions when empty. */
   readonly functions?: readonly string[];
-  /** Where cargo's progress goes. @default 'inherit' (the terminal) */
-  readonly progress?: 'inherit' | 'quiet';
+  /** Where cargo's progress goes: the terminal, nowhere, or line by line to a callback. @default 'inherit' */
+  readonly progress?: CargoProgress;
 }
 
 /**
@@ -135,7 +138,7 @@ export function platformTargetDir(platform: Platform): string {
 }
 
 /** Runs `cargo <args>` in backend/ with the tool environment and `targetDir` as the Cargo target folder. */
-export function runCargo(args: string[], progress: 'inherit' | 'quiet', targetDir: string): Promise<void> {
+export function runCargo(args: string[], progress: CargoProgress, targetDir: string): Promise<void> {
   if (!existsSync(`${paths.venvBin}/cargo-lambda`)) {
     throw new CliError(
       'cargo-lambda is not installed in .venv; run `npm run setup` (or `npx ferrule doctor`)',
@@ -152,8 +155,14 @@ export function runCargo(args: string[], progress: 'inherit' | 'quiet', targetDi
         progress === 'inherit' ? 'inherit' : 'pipe',
       ],
     });
+    let partial = '';
     const keep = (chunk: Buffer) => {
-      tail = (tail + chunk.toString()).slice(-8000);
+      const text = chunk.toString();
+      tail = (tail + text).slice(-8000);
+      if (typeof progress !== 'function') return;
+      const lines = (partial + text).split(/\r?\n|\r/);
+      partial = lines.pop() ?? '';
+      for (const line of lines) if (line.trim()) progress(line);
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);

@@ -14,7 +14,7 @@ import {
 import { CliError } from './errors.ts';
 import { compareApp, type IamComparison, iamFindings } from './iam/compare.ts';
 import { defaultPlatform, type Platform, paths, projectRoot, toolEnvironment } from './project.ts';
-import { runCdkSynth } from './synth.ts';
+import { runCdkSynth, synthFailure } from './synth.ts';
 
 export type FindingLevel = 'error' | 'warning' | 'info';
 
@@ -82,6 +82,8 @@ export interface CheckOptions {
   readonly strict?: boolean;
   /** Progress lines (synth, lint). @default none */
   readonly progress?: (line: string) => void;
+  /** Extra CDK context for the synth, e.g. `{ 'ferrule:stage': 'prod' }` (deploy checks the stage it deploys). */
+  readonly context?: Readonly<Record<string, string>>;
 }
 
 const VALIDATION_REPORT = 'validation-report.json';
@@ -92,7 +94,7 @@ export async function runCheck(options: CheckOptions = {}): Promise<CheckReport>
   const outdir = options.outdir ?? paths.cdkOut;
   const progress = options.progress ?? (() => {});
   progress('==> cdk synth with the ADR-002, AwsSolutions and Serverless packs');
-  await synthWithPacks(options.platform ?? defaultPlatform, outdir, options.app);
+  await synthWithPacks(options.platform ?? defaultPlatform, outdir, options.app, options.context);
   const stacks = readAssembly(outdir);
   const findings = packFindings(outdir);
   progress('==> cfn-lint --append-rules cfn_lint_serverless.rules');
@@ -108,15 +110,25 @@ export async function runCheck(options: CheckOptions = {}): Promise<CheckReport>
  * packs are validation plugins: a finding makes synth exit 1 after writing the templates
  * and validation-report.json, so only a missing report means synth itself failed.
  */
-async function synthWithPacks(platform: Platform, outdir: string, app?: string): Promise<void> {
+async function synthWithPacks(
+  platform: Platform,
+  outdir: string,
+  app?: string,
+  context: Readonly<Record<string, string>> = {},
+): Promise<void> {
   rmSync(join(outdir, VALIDATION_REPORT), { force: true });
   rmSync(join(outdir, 'manifest.json'), { force: true });
-  const { code, output } = await runCdkSynth({ platform, outdir, app, context: { 'ferrule:packs': 'all' } });
+  const { code, output } = await runCdkSynth({
+    platform,
+    outdir,
+    app,
+    context: { ...context, 'ferrule:packs': 'all' },
+  });
   if (
     code !== 0 &&
     !(existsSync(join(outdir, VALIDATION_REPORT)) && existsSync(join(outdir, 'manifest.json')))
   ) {
-    throw new CliError(`cdk synth failed (exit ${code}) before the rule packs ran:\n${output.trim()}`, 1);
+    throw synthFailure(code, output, 'before the rule packs ran');
   }
 }
 
@@ -208,7 +220,7 @@ export function cfnLintFoundErrors(exitCode: number): boolean {
 /** cfn-lint as `npm test` runs it ({@link CFN_LINT_OPTIONS}), with JSON output. */
 async function lintFindings(stacks: readonly AssemblyStack[]): Promise<CheckFinding[]> {
   const cfnLint = join(paths.venvBin, 'cfn-lint');
-  if (!existsSync(cfnLint)) throw new CliError('cfn-lint is not installed in .venv; run `npm run setup`', 1);
+  if (!existsSync(cfnLint)) throw new CliError('cfn-lint is not installed in .venv; run `npm run setup`');
   if (stacks.length === 0) return [];
   const args = [...CFN_LINT_OPTIONS, '--format', 'json', '--', ...stacks.map((s) => s.templatePath)];
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>(

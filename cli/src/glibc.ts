@@ -2,19 +2,20 @@ import { execFile } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { extractArtifact } from '@ferrule/emulator';
+import semver from 'semver';
 import { CliError } from './errors.ts';
 
 const execFileAsync = promisify(execFile);
 
-/** Compares dotted versions numerically ("2.9" < "2.26"). */
+/**
+ * Compares dotted versions numerically ("2.9" < "2.26", "1.79" = "1.79.0"), through semver's
+ * coercion: glibc and tool versions have two or three parts, not always semver's three.
+ * A text with no version in it sorts first.
+ */
 export function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const diff = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (diff !== 0) return diff;
-  }
-  return 0;
+  const [va, vb] = [semver.coerce(a), semver.coerce(b)];
+  if (!va || !vb) return (va ? 1 : 0) - (vb ? 1 : 0);
+  return semver.compare(va, vb);
 }
 
 /** The highest `GLIBC_x.y` symbol version in `objdump -T` output, or undefined for a static binary. */

@@ -34,12 +34,17 @@ export function freePort(): Promise<number> {
  */
 export async function startMoto(options: { readyTimeoutMs?: number } = {}): Promise<MotoServer> {
   const bin = join(paths.venvBin, 'moto_server');
-  if (!existsSync(bin)) throw new CliError('moto is not installed in .venv; run `npm run setup`', 1);
+  if (!existsSync(bin)) throw new CliError('moto is not installed in .venv; run `npm run setup`');
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(bin, ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, PYTHONUNBUFFERED: '1' },
+    // moto builds botocore sessions inside: a shell profile this machine lacks (AWS_PROFILE) would
+    // fail its calls with 500, so none of the shell's AWS settings reach it.
+    env: {
+      ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_'))),
+      PYTHONUNBUFFERED: '1',
+    },
   });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -55,7 +60,7 @@ export async function startMoto(options: { readyTimeoutMs?: number } = {}): Prom
 
   const deadline = Date.now() + (options.readyTimeoutMs ?? 20_000);
   for (;;) {
-    if (exited) throw new Error(`moto_server exited before it was ready:\n${stderr}`);
+    if (exited) throw new CliError(`moto_server exited before it was ready:\n${stderr.trim()}`, 1);
     try {
       const response = await fetch(`${endpoint}/moto-api/`);
       if (response.ok) break;
@@ -64,7 +69,7 @@ export async function startMoto(options: { readyTimeoutMs?: number } = {}): Prom
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`moto_server did not answer on ${endpoint} in time:\n${stderr}`);
+      throw new CliError(`moto_server did not answer on ${endpoint} in time:\n${stderr.trim()}`, 1);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -35,6 +35,8 @@ export const paths = {
   dist: join(projectRoot, 'dist/lambda'),
   venvBin: join(projectRoot, '.venv/bin'),
   toolsBin: join(projectRoot, '.tools/bin'),
+  /** The functions' log lines, one file each (git-ignored): the local cloud and `invoke` write, `logs` reads. */
+  logs: join(projectRoot, '.ferrule/logs'),
 } as const;
 
 export type Architecture = 'x86_64' | 'arm64';
@@ -80,11 +82,13 @@ export function parsePlatform(options: { arch?: string; runtime?: string }): Pla
 }
 
 /**
- * The variables of the caller's environment that reach a function run locally (`invoke`, the
- * MCP server's invoke): the AWS endpoint and credentials (moto), log and backtrace levels.
- * Everything else a function sees is Lambda's own environment.
+ * The variables of the shell that reach a function run with `ferrule invoke --aws`: the AWS
+ * endpoint and credentials, log and backtrace levels. A local run gets none of the shell's AWS
+ * settings (cli/src/actions/invoke.ts); everything else a function sees is Lambda's own environment.
  */
-export function invokePassthrough(): Record<string, string | undefined> {
+export function invokePassthrough(
+  shell: Readonly<Record<string, string | undefined>> = process.env,
+): Record<string, string | undefined> {
   const names = [
     'AWS_ENDPOINT_URL',
     'AWS_ACCESS_KEY_ID',
@@ -93,7 +97,7 @@ export function invokePassthrough(): Record<string, string | undefined> {
     'RUST_LOG',
     'RUST_BACKTRACE',
   ];
-  return Object.fromEntries(names.map((name) => [name, process.env[name]]));
+  return Object.fromEntries(names.map((name) => [name, shell[name] || undefined]));
 }
 
 /**

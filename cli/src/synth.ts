@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { CliError } from './errors.ts';
 import { forgetSynth, recordSynth } from './freshness.ts';
 import { type CommandResult, runCommand } from './process.ts';
@@ -23,7 +23,7 @@ export interface CdkSynthOptions {
  */
 export function runCdkSynth(options: CdkSynthOptions): Promise<CommandResult> {
   const cdk = join(projectRoot, 'node_modules/.bin/cdk');
-  if (!existsSync(cdk)) throw new CliError('the CDK CLI is not installed; run `npm run setup`', 1);
+  if (!existsSync(cdk)) throw new CliError('the CDK CLI is not installed; run `npm run setup`');
   const context = { 'ferrule:platform': platformName(options.platform), ...options.context };
   const args = [
     'synth',
@@ -45,17 +45,43 @@ export function runCdkSynth(options: CdkSynthOptions): Promise<CommandResult> {
 
 /**
  * `cdk synth` of the app in infrastructure/ into cdk.out/ for `platform`.
- * Returns the synthesized template files.
+ * Returns the synthesized template files. With `inherit`, cdk's output (warnings, the folder it
+ * wrote) goes to stderr once the synth succeeded; a failure is the error's message, without the
+ * stack trace cdk prints for an app that threw.
  */
 export async function synthesize(
   platform: Platform,
   progress: 'inherit' | 'quiet' = 'inherit',
 ): Promise<string[]> {
   forgetSynth();
-  const { code, output } = await runCdkSynth({ platform, echo: progress === 'inherit' });
-  if (code !== 0) throw new CliError(`cdk synth failed (exit ${code}):\n${output.trim()}`, 1);
+  const { code, output } = await runCdkSynth({ platform });
+  if (code !== 0) throw synthFailure(code, output);
+  if (progress === 'inherit' && output.trim()) process.stderr.write(`${output.trim()}\n`);
   recordSynth(platform);
   return readdirSync(paths.cdkOut)
     .filter((file) => file.endsWith('.template.json'))
     .map((file) => join(paths.cdkOut, file));
+}
+
+/**
+ * The error for a failed `cdk synth`. An error the app threw (a construct's check, a missing
+ * artifact) is its message on one line instead of Node's stack trace; a missing artifact is a
+ * prerequisite (exit 2). Other output, such as a rule pack's findings, is kept as cdk printed it.
+ */
+export function synthFailure(code: number, output: string, when = ''): CliError {
+  const thrown = /^(?:[\w.]*Error)(?: \[\w+\])?: (.+)\n(?:[ \t]+at .*(?:\n|$))+/m.exec(output);
+  const heading = `cdk synth failed (exit ${code})${when ? ` ${when}` : ''}`;
+  if (!thrown?.[1]) return new CliError(`${heading}:\n${output.trim()}`, 1);
+  // Absolute paths in the message are the checkout's: shown from the project root.
+  const message = thrown[1].replace(/\/\S+/g, (path) =>
+    path.startsWith(`${projectRoot}/`) ? relative(projectRoot, path) : path,
+  );
+  if (/no artifact for crate/.test(message)) return new CliError(message, 2);
+  // What the app printed before it threw (a validation report, warnings), without Node's
+  // excerpt of the throwing line and its closing lines.
+  const before = output
+    .slice(0, thrown.index)
+    .replace(/^\S+:\d+\n.*\n[ \t]*\^+[ \t]*\n\s*$/m, '')
+    .trim();
+  return new CliError(`${heading}: ${message}${before ? `\n${before}` : ''}`, 1);
 }

@@ -82,7 +82,7 @@ describe('ferrule check on the app of infrastructure/', () => {
   it('exits 2 on a bad option, with one line and no stack trace', () => {
     const bad = ferrule('check', '--arch', 'sparc');
     expect(bad.code).toBe(2);
-    expect(bad.stderr.trim()).toBe('ferrule: --arch must be x86_64 or arm64, not `sparc`');
+    expect(bad.stderr.trim()).toBe('ferrule: error: --arch must be x86_64 or arm64, not `sparc`');
   });
 });
 
@@ -184,7 +184,7 @@ describe('ferrule list', () => {
     const listed = ferrule('list', '--no-synth', '--output', empty);
     expect(listed.code).toBe(2);
     expect(listed.stderr).toMatch(
-      /^ferrule: no synthesized app in .*manifest\.json is missing.*npx ferrule synth/,
+      /^ferrule: error: no synthesized app in .*manifest\.json is missing.*npx ferrule synth/,
     );
     rmSync(empty, { recursive: true, force: true });
   });

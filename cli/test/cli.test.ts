@@ -1,13 +1,29 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { platformTargetDir } from '../src/build.ts';
 import { highestGlibcIn } from '../src/glibc.ts';
-import { toolEnvironment } from '../src/project.ts';
+import { projectRoot, toolEnvironment } from '../src/project.ts';
+import { synthFailure } from '../src/synth.ts';
 import { runFerrule } from './run-ferrule.ts';
 
 const ferrule = (...args: string[]) => runFerrule(args);
+
+/**
+ * A command line the parser refuses: `ferrule: error: ...` and a pointer to the command's help,
+ * exit code 2, never the help itself.
+ */
+function expectParseError(result: ReturnType<typeof ferrule>, pattern: RegExp, helpOf: string) {
+  expect(result.code).toBe(2);
+  const lines = result.stderr.trim().split('\n');
+  expect(lines).toHaveLength(2);
+  expect(lines[0]).toMatch(/^ferrule: error: /);
+  expect(lines[0]).toMatch(pattern);
+  expect(lines[1]).toBe(`run \`${helpOf} --help\` for usage`);
+  expect(result.stdout).toBe('');
+}
 
 /** Bad input: one line that says what is wrong and what to do, exit code 2, no stack trace. */
 function expectUsageError(result: ReturnType<typeof ferrule>, pattern: RegExp) {
@@ -67,9 +83,126 @@ describe('ferrule invoke: bad input', () => {
   });
 
   it('requires --event', () => {
-    const result = ferrule('invoke', 'hello-http');
-    expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/required option '-e, --event/);
+    expectParseError(ferrule('invoke', 'hello-http'), /required option '-e, --event/, 'ferrule invoke');
+  });
+});
+
+describe('ferrule: the command line', () => {
+  it('prints the version of cli/package.json', () => {
+    const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    for (const flag of ['--version', '-V']) {
+      const result = ferrule(flag);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe(`${manifest.version}\n`);
+    }
+  });
+
+  it('an unknown command: one line with the nearest command, and where the usage is', () => {
+    expectParseError(
+      ferrule('inv'),
+      /^ferrule: error: unknown command 'inv' \(did you mean invoke\?\)$/,
+      'ferrule',
+    );
+  });
+
+  it('an unknown option of a subcommand: the nearest option, and that subcommand’s help', () => {
+    expectParseError(
+      ferrule('events', 'new', 'sqs', '--dry-rnu'),
+      /^ferrule: error: unknown option '--dry-rnu' \(did you mean --dry-run\?\)$/,
+      'ferrule events new',
+    );
+  });
+
+  it('a missing argument and a surplus one are usage errors too', () => {
+    expectParseError(ferrule('events', 'new'), /missing required argument 'source'/, 'ferrule events new');
+    expectParseError(ferrule('trigger'), /missing required argument 'rule'/, 'ferrule trigger');
+    expectParseError(ferrule('events', 'sqs', 'extra'), /too many arguments for 'events'/, 'ferrule events');
+  });
+});
+
+/** Whether a shell is installed here (zsh and fish are optional: their tests are skipped without them). */
+function hasShell(shell: string): boolean {
+  return spawnSync(shell, ['-c', 'exit 0']).status === 0;
+}
+
+describe('ferrule completion', () => {
+  /** Runs bash's completion function for the words typed so far (the last one is being completed). */
+  function complete(script: string, ...words: string[]): string[] {
+    const dir = mkdtempSync(join(tmpdir(), 'ferrule-completion-'));
+    const file = join(dir, 'ferrule.bash');
+    writeFileSync(file, script);
+    const quoted = ['ferrule', ...words].map((word) => `'${word}'`).join(' ');
+    const run = spawnSync(
+      'bash',
+      [
+        '-c',
+        `source "$1"; COMP_WORDS=(${quoted}); COMP_CWORD=${words.length}; _ferrule; printf '%s\\n' "\${COMPREPLY[@]}"`,
+        'bash',
+        file,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(run.stderr).toBe('');
+    return run.stdout.split('\n').filter(Boolean);
+  }
+
+  const bash = ferrule('completion', 'bash');
+
+  it('bash: completes commands, subcommands and the options of each', () => {
+    expect(bash.code).toBe(0);
+    expect(complete(bash.stdout, 'inv')).toEqual(['invoke']);
+    expect(complete(bash.stdout, 'invoke', '--ev')).toEqual(['--event']);
+    expect(complete(bash.stdout, 'invoke', 'hello-http', '-')).toEqual(
+      expect.arrayContaining(['-e', '--event', '--arch', '--runtime', '--json', '--help']),
+    );
+    expect(complete(bash.stdout, 'events', 'n')).toEqual(['new']);
+    expect(complete(bash.stdout, 'events', 'new', 'sqs', '--d')).toEqual(['--dry-run']);
+    expect(complete(bash.stdout, 'completion', '')).toEqual(['bash', 'zsh', 'fish']);
+    expect(complete(bash.stdout, '--v')).toEqual(['--version']);
+    // An option's value is left to file completion, not offered commands.
+    expect(complete(bash.stdout, 'invoke', 'hello-http', '--event', '')).toEqual([]);
+  });
+
+  it('zsh and fish: every command and option is in the script', () => {
+    for (const shell of ['zsh', 'fish']) {
+      const script = ferrule('completion', shell);
+      expect(script.code).toBe(0);
+      for (const word of ['invoke', 'events new', 'dry-run', 'no-synth', 'completion']) {
+        expect(script.stdout, `${shell}: ${word}`).toContain(word);
+      }
+    }
+  });
+
+  it.skipIf(!hasShell('fish'))('fish: completes through its own `complete -C`', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ferrule-completion-'));
+    const file = join(dir, 'ferrule.fish');
+    writeFileSync(file, ferrule('completion', 'fish').stdout);
+    const ask = (line: string) =>
+      spawnSync('fish', ['--no-config', '-c', `source ${file}; complete -C '${line}'`], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .map((candidate) => candidate.split('\t')[0])
+        .filter(Boolean);
+    expect(ask('ferrule inv')).toEqual(['invoke']);
+    expect(ask('ferrule events new sqs --d')).toEqual(['--dry-run']);
+  });
+
+  it.skipIf(!hasShell('zsh'))('zsh: the script parses', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ferrule-completion-'));
+    const file = join(dir, '_ferrule');
+    writeFileSync(file, ferrule('completion', 'zsh').stdout);
+    const check = spawnSync('zsh', ['-n', file], { encoding: 'utf8' });
+    expect(check.stderr).toBe('');
+    expect(check.status).toBe(0);
+  });
+
+  it('an unknown shell is a usage error', () => {
+    expectParseError(
+      ferrule('completion', 'tcsh'),
+      /'tcsh' is invalid.*bash, zsh, fish/,
+      'ferrule completion',
+    );
   });
 });
 
@@ -121,6 +254,58 @@ describe('ferrule doctor', () => {
     }
     for (const check of checks.filter((c) => c.status !== 'ok')) expect(check.fix).toBeTruthy();
     expect(result.code).toBe(checks.some((c) => c.status === 'missing' || c.status === 'outdated') ? 1 : 0);
+  });
+});
+
+describe('a failed synth', () => {
+  // What cdk prints when the app throws: Node's excerpt of the throwing line, the stack, its version.
+  const thrown = (message: string) =>
+    [
+      `${projectRoot}/infrastructure/lib/rust-function.ts:170`,
+      '      throw new Error(message);',
+      '            ^',
+      '',
+      '',
+      `Error: ${message}`,
+      `    at new RustFunction (${projectRoot}/infrastructure/lib/rust-function.ts:170:13)`,
+      `    at new HelloStack (${projectRoot}/infrastructure/lib/hello-stack.ts:23:19)`,
+      '    at async asyncRunEntryPointWithESMLoader (node:internal/modules/run_main:117:5)',
+      '',
+      'Node.js v20.20.2',
+      'node --import tsx bin/app.ts: Subprocess exited with error 1',
+    ].join('\n');
+
+  it('a missing artifact is one line, paths from the project root, and a prerequisite (exit 2)', () => {
+    const error = synthFailure(
+      1,
+      thrown(
+        `RustFunction HelloHttp: no artifact for crate "hello-http" at ${projectRoot}/dist/lambda/al2-arm64/hello-http/bootstrap.zip; run \`npx ferrule build --runtime al2 --arch arm64\` first`,
+      ),
+    );
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toBe(
+      'RustFunction HelloHttp: no artifact for crate "hello-http" at dist/lambda/al2-arm64/hello-http/bootstrap.zip; run `npx ferrule build --runtime al2 --arch arm64` first',
+    );
+  });
+
+  it('another error the app threw keeps its message, not the stack (exit 1)', () => {
+    const error = synthFailure(
+      1,
+      thrown('RustFunction Api: memorySize must be a whole number of MB'),
+      'before the rule packs ran',
+    );
+    expect(error.exitCode).toBe(1);
+    expect(error.message).toBe(
+      'cdk synth failed (exit 1) before the rule packs ran: RustFunction Api: memorySize must be a whole number of MB',
+    );
+  });
+
+  it('findings of a rule pack are kept as cdk printed them', () => {
+    const report =
+      'bin/app.ts:17:1\nERROR The Lambda function does not log in JSON. (ADR002)\nSynthesis finished with errors';
+    const error = synthFailure(1, report);
+    expect(error.exitCode).toBe(1);
+    expect(error.message).toBe(`cdk synth failed (exit 1):\n${report}`);
   });
 });
 

@@ -91,7 +91,7 @@ describe('ferrule events new', () => {
     const run = ferrule('events', 'new', 'sqs', 'standard', '--from', 'fifo');
     expect(run.code).toBe(2);
     expect(run.stderr.trim()).toBe(
-      'ferrule: backend/events/sqs/standard.json already exists and is never overwritten; choose another name (existing: fifo, standard)',
+      'ferrule: error: backend/events/sqs/standard.json already exists and is never overwritten; choose another name (existing: fifo, standard)',
     );
     expect(readFileSync(path, 'utf8')).toBe('{"edited": true}\n');
   });

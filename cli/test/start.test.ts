@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../local-cloud/src/cloud.ts';
 import { testFunction, writeAssembly } from '../../local-cloud/test/helpers.ts';
-import { LOCAL_CLOUD_STATE } from '../src/commands/start.ts';
+import { LOCAL_CLOUD_STATE } from '../src/local-state.ts';
 import { ferruleBin, runFerrule } from './run-ferrule.ts';
 
 const fn = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
@@ -157,7 +157,7 @@ describe('ferrule start', () => {
         const fired = runFerrule(['trigger', 'nightly']);
         expect(fired.stdout, fired.stderr).toContain('fired start-test-nightly (1 target(s))');
         const unknown = runFerrule(['trigger', 'nope']);
-        expect(unknown.code).toBe(1);
+        expect(unknown.code).toBe(2);
         expect(unknown.stderr).toContain('no rule named nope; rules: start-test-nightly');
       }
       const processes = descendants(run.child.pid as number);
@@ -180,9 +180,9 @@ describe('ferrule start', () => {
     }, 120_000);
   }
 
-  it('trigger and token say that no local cloud runs when none does', () => {
+  it('trigger and token say that no local cloud runs when none does (a missing prerequisite: exit 2)', () => {
     const run = runFerrule(['trigger', 'nightly']);
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     expect(run.stderr).toContain('no local cloud is running here');
   });
 

@@ -111,3 +111,17 @@ export function parseTemplate(stackName: string, templateFile: string): StackTem
     outputs: template.Outputs ?? {},
   };
 }
+
+/**
+ * The Lambda functions built from crate `name` (the `ferrule:crate` metadata RustFunction writes),
+ * or with that logical id, in every stack.
+ */
+export function functionResources(stacks: readonly StackTemplate[], name: string): TemplateResource[] {
+  return stacks.flatMap((stack) =>
+    stack.resources.filter(
+      (resource) =>
+        resource.type === 'AWS::Lambda::Function' &&
+        (resource.metadata['ferrule:crate'] === name || resource.logicalId === name),
+    ),
+  );
+}

@@ -76,7 +76,18 @@ export interface LocalCloudState {
     readonly clients: readonly string[];
   }[];
   readonly rules: readonly { readonly name: string; readonly schedule?: string; readonly pattern?: string }[];
+  /**
+   * The functions served, with their settings as the local cloud runs them (the environment with
+   * references resolved to local names): `ferrule invoke` runs a function the same way.
+   */
+  readonly functions?: readonly LocalFunctionState[];
 }
+
+/** A function of the running local cloud, as its state file publishes it. */
+export type LocalFunctionState = Pick<
+  FunctionSpec,
+  'label' | 'crate' | 'name' | 'memoryMb' | 'timeoutSeconds' | 'environment' | 'logFormat' | 'logLevel'
+>;
 
 export class LocalCloud {
   private model: CloudModel = emptyModel();
@@ -499,6 +510,16 @@ export class LocalCloud {
         ...(rule.schedule ? { schedule: rule.schedule } : {}),
         ...(rule.pattern ? { pattern: rule.pattern } : {}),
       })),
+      functions: [...this.model.functions.values()].map((spec) => ({
+        label: spec.label,
+        ...(spec.crate ? { crate: spec.crate } : {}),
+        name: spec.name,
+        memoryMb: spec.memoryMb,
+        timeoutSeconds: spec.timeoutSeconds,
+        environment: spec.environment,
+        logFormat: spec.logFormat,
+        ...(spec.logLevel ? { logLevel: spec.logLevel } : {}),
+      })),
     };
   }
 
@@ -508,6 +529,38 @@ export class LocalCloud {
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, `${JSON.stringify(this.state(), null, 2)}\n`);
   }
+}
+
+export interface ProvisionAssemblyOptions {
+  /** The cloud assembly (`cdk.out`). */
+  readonly assemblyDir: string;
+  /** moto's endpoint (started and stopped by the caller); functions are pointed at it too. */
+  readonly motoEndpoint: string;
+  /** The local values file (secrets, parameter overrides). */
+  readonly valuesFile: string;
+  /** @default 'eu-west-1' */
+  readonly region?: string;
+  /** @default '123456789012' */
+  readonly accountId?: string;
+}
+
+/**
+ * The app's resources created in moto as the local cloud creates them, and what it would serve,
+ * without serving anything (no HTTP APIs, pollers or schedules): `ferrule invoke` runs one
+ * function against it when no local cloud is running.
+ */
+export async function provisionAssembly(options: ProvisionAssemblyOptions): Promise<CloudModel> {
+  const model = emptyModel();
+  await provision(readAssembly(options.assemblyDir), model, {
+    motoEndpoint: options.motoEndpoint,
+    publicEndpoint: options.motoEndpoint,
+    region: options.region ?? 'eu-west-1',
+    accountId: options.accountId ?? '123456789012',
+    assemblyDir: options.assemblyDir,
+    apiPort: () => 0,
+    values: new LocalValues(options.valuesFile),
+  });
+  return model;
 }
 
 /** A free loopback port, chosen by the kernel. */

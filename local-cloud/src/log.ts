@@ -1,7 +1,9 @@
 // One log stream for the whole local cloud: each line prefixed with the function and request id,
 // Lambda's JSON log lines pretty-printed (or passed raw with --json), a START and a REPORT line
-// per invocation as Lambda writes them to CloudWatch.
+// per invocation as Lambda writes them to CloudWatch. With `files`, every line also goes, as
+// written, to the function's file under .ferrule/logs/ (read back by `ferrule logs`).
 import type { InvokeReport } from '@ferrule/emulator';
+import type { LogFiles } from './log-files.ts';
 
 export interface LogSinkOptions {
   /** Lines as the functions wrote them (no pretty-printing). @default false */
@@ -10,6 +12,8 @@ export interface LogSinkOptions {
   readonly color?: boolean;
   /** Where lines go. @default process.stdout */
   readonly write?: (text: string) => void;
+  /** Also append every function line, as written, to the function's log file. */
+  readonly files?: LogFiles;
 }
 
 const LEVEL_COLOURS: Record<string, string> = {
@@ -44,48 +48,46 @@ export class LogSink {
 
   /** A line a function wrote. */
   line(functionName: string, requestId: string | undefined, line: string): void {
-    const text = this.options.json ? line : this.pretty(line);
-    this.write(`${this.prefix(functionName, requestId)} ${text}\n`);
+    this.options.files?.append(functionName, requestId, line);
+    this.show(functionName, requestId, line);
   }
 
   /** Lambda's START line, before the invocation's own lines. */
   start(functionName: string, requestId: string): void {
-    this.write(
-      `${this.prefix(functionName, requestId)} ${this.paint('\x1b[2m', `START RequestId: ${requestId} Version: $LATEST`)}\n`,
-    );
+    const text = startLine(requestId);
+    this.options.files?.append(functionName, requestId, text);
+    this.show(functionName, requestId, text);
   }
 
+  /** Lambda's END and REPORT lines, then the end of stderr when init failed. */
   report(functionName: string, report: InvokeReport): void {
-    const parts = [
-      `REPORT RequestId: ${report.requestId}`,
-      `Duration: ${report.durationMs.toFixed(2)} ms`,
-      `Billed Duration: ${Math.max(1, Math.ceil(report.durationMs))} ms`,
-      `Memory Size: ${report.memorySizeMb} MB`,
-      `Max Memory Used: ${report.maxMemoryUsedMb ?? '?'} MB`,
-    ];
-    if (report.coldStart && report.initDurationMs !== undefined) {
-      parts.push(`Init Duration: ${report.initDurationMs.toFixed(2)} ms`);
+    const lines = [endLine(report.requestId), reportLine(report)];
+    for (const text of lines) {
+      this.options.files?.append(functionName, report.requestId, text);
+      this.show(functionName, report.requestId, text);
     }
-    parts.push(report.coldStart ? '(cold)' : '(warm)');
     const outcome = report.outcome;
-    if (outcome.kind === 'error') {
-      parts.push(
-        `Status: ${outcome.phase === 'init' ? 'init error' : 'error'} ${outcome.errorType}: ${outcome.errorMessage}`,
-      );
-    }
-    const text = parts.join('\t');
-    const colour = outcome.kind === 'error' ? '\x1b[31m' : '\x1b[2m';
-    this.write(
-      `${this.prefix(functionName, report.requestId)} ${this.paint('\x1b[2m', `END RequestId: ${report.requestId}`)}\n`,
-    );
-    this.write(
-      `${this.prefix(functionName, report.requestId)} ${this.options.json ? text : this.paint(colour, text)}\n`,
-    );
     if (outcome.kind === 'error' && outcome.stderr && outcome.phase === 'init' && !this.options.json) {
       for (const line of outcome.stderr.trimEnd().split('\n').slice(-10)) {
         this.write(`${this.prefix(functionName, report.requestId)}   ${line}\n`);
       }
     }
+  }
+
+  /**
+   * Prints one line as the stream shows it, without writing it to a file: platform lines dimmed
+   * (a failed REPORT in red), function lines pretty-printed unless --json. `ferrule logs` prints
+   * the lines of the files with it.
+   */
+  show(functionName: string, requestId: string | undefined, line: string): void {
+    let text: string;
+    if (PLATFORM_LINE.test(line)) {
+      const failed = line.startsWith('REPORT ') && line.includes('\tStatus: ');
+      text = this.options.json ? line : this.paint(failed ? '\x1b[31m' : '\x1b[2m', line);
+    } else {
+      text = this.options.json ? line : this.pretty(line);
+    }
+    this.write(`${this.prefix(functionName, requestId)} ${text}\n`);
   }
 
   /** Makes the name column as wide as the longest of `names` (the local cloud's functions), up to 28. */
@@ -128,6 +130,50 @@ export class LogSink {
   private paint(colour: string, text: string): string {
     return this.options.color && colour ? `${colour}${text}\x1b[0m` : text;
   }
+}
+
+/** Lambda's platform lines (START, END, REPORT), as opposed to the lines a function writes. */
+const PLATFORM_LINE = /^(START|END|REPORT) RequestId: /;
+
+/** Whether a line is one of Lambda's START, END or REPORT lines. */
+export function isPlatformLine(line: string): boolean {
+  return PLATFORM_LINE.test(line);
+}
+
+/** `START RequestId: <id> Version: $LATEST`, as Lambda writes it. */
+export function startLine(requestId: string): string {
+  return `START RequestId: ${requestId} Version: $LATEST`;
+}
+
+/** `END RequestId: <id>`, as Lambda writes it. */
+export function endLine(requestId: string): string {
+  return `END RequestId: ${requestId}`;
+}
+
+/**
+ * The REPORT line: duration, billed duration, memory size, max memory used, init duration on a
+ * cold start, then `(cold)`/`(warm)` and the error, which Lambda does not write but a local run
+ * wants to see at a glance.
+ */
+export function reportLine(report: InvokeReport): string {
+  const parts = [
+    `REPORT RequestId: ${report.requestId}`,
+    `Duration: ${report.durationMs.toFixed(2)} ms`,
+    `Billed Duration: ${Math.max(1, Math.ceil(report.durationMs))} ms`,
+    `Memory Size: ${report.memorySizeMb} MB`,
+    `Max Memory Used: ${report.maxMemoryUsedMb ?? '?'} MB`,
+  ];
+  if (report.coldStart && report.initDurationMs !== undefined) {
+    parts.push(`Init Duration: ${report.initDurationMs.toFixed(2)} ms`);
+  }
+  parts.push(report.coldStart ? '(cold)' : '(warm)');
+  const outcome = report.outcome;
+  if (outcome.kind === 'error') {
+    parts.push(
+      `Status: ${outcome.phase === 'init' ? 'init error' : 'error'} ${outcome.errorType}: ${outcome.errorMessage}`,
+    );
+  }
+  return parts.join('\t');
 }
 
 function cut(text: string): string {

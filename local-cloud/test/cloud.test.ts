@@ -278,6 +278,29 @@ describe('the local cloud on a fixture app', () => {
     expect(summary).toContain(`nightly-${run} (cron(0 2 * * ? *), next `);
   });
 
+  it("publishes each function's settings, references resolved, for `ferrule invoke`", async () => {
+    const state = (await (await fetch(`${cloud.endpointUrl}/_ferrule/state`)).json()) as {
+      functions: {
+        crate?: string;
+        name: string;
+        memoryMb: number;
+        timeoutSeconds: number;
+        environment: Record<string, string>;
+      }[];
+    };
+    const echo = state.functions.find((f) => f.crate === 'api-echo');
+    expect(echo).toMatchObject({
+      name: `${stack}-ApiEcho`,
+      memoryMb: 256,
+      timeoutSeconds: 5,
+      logFormat: 'JSON',
+    });
+    expect(echo?.environment).toMatchObject({
+      AWS_FIXTURE_TABLE: `${stack}-Table`,
+      AWS_FIXTURE_SETTING: `ssm:/${run}/setting`,
+    });
+  });
+
   it('builds the payload 2.0 event as API Gateway does, and gives the function its template settings', async () => {
     const api = cloud.apiUrl('Api');
     const response = await fetch(`${api}/items/42?tag=a&tag=b&q=x%20y`, {

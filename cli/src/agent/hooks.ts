@@ -2,10 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { projectRoot, toolEnvironment } from '../project.ts';
+import type { HookName } from './hook-names.ts';
 import { runVerify, summarize } from './verify.ts';
 
-export const HOOKS = ['format-after-edit', 'verify-before-stop'] as const;
-export type HookName = (typeof HOOKS)[number];
+export { HOOKS, type HookName } from './hook-names.ts';
 
 /** What a hook tells the agent: the exit code (2 blocks) and the message for it. */
 export interface HookResult {

@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
-import { LocalFunction } from '@ferrule/emulator';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
@@ -11,7 +10,6 @@ import { listFixtures, loadEvent } from '../events.ts';
 import {
   artifactPath,
   findFunction,
-  invokePassthrough,
   lambdaRuntimeId,
   listFunctions,
   parsePlatform,
@@ -225,7 +223,7 @@ export function createMcpServer(): McpServer {
     {
       title: 'Invoke a function with a fixture',
       description:
-        'Runs the built bootstrap.zip under the Lambda Runtime API emulator with one event fixture (backend/events/<source>/<variant>.json) and returns the response, the logs and the REPORT figures. Build first.',
+        "Runs the built bootstrap.zip under the Lambda Runtime API emulator with one event fixture (backend/events/<source>/<variant>.json) and returns the response, the logs and the REPORT figures. The function talks to the running local cloud, or to a moto of its own with the app's resources, never to AWS; memory, timeout and environment are the template's. Build first.",
       inputSchema: {
         function: functionName,
         event: z
@@ -238,9 +236,23 @@ export function createMcpServer(): McpServer {
         environment: z
           .record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), z.string())
           .optional()
-          .describe('extra environment variables on top of the crate’s [package.metadata.ferrule.env]'),
-        memoryMb: z.number().int().min(128).max(10240).optional().describe('default 128'),
-        timeoutSeconds: z.number().int().min(1).max(900).optional().describe('default 3'),
+          .describe(
+            "extra environment variables on top of the template's (or the crate's [package.metadata.ferrule.env])",
+          ),
+        memoryMb: z
+          .number()
+          .int()
+          .min(128)
+          .max(10240)
+          .optional()
+          .describe("default: the template's, else 128"),
+        timeoutSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .max(900)
+          .optional()
+          .describe("default: the template's, else 3"),
         arch,
         runtime,
       },
@@ -263,38 +275,38 @@ export function createMcpServer(): McpServer {
             `no artifact for ${fn.name} at ${relative(projectRoot, artifact)}. Fix: call the build tool with functions ["${fn.name}"] (or run \`npx ferrule build ${fn.name}\`)`,
           );
         }
-        const local = new LocalFunction({
-          name: fn.name,
+        // Against the running local cloud or a moto of its own, never AWS (cli/src/actions/invoke.ts).
+        const { invokeFunction } = await import('../actions/invoke.ts');
+        const notes: string[] = [];
+        const report = await invokeFunction({
+          fn,
           artifact,
-          memoryMb: input.memoryMb ?? 128,
-          timeoutSeconds: input.timeoutSeconds ?? 3,
-          environment: { ...fn.environment, ...(input.environment ?? {}) },
-          passthroughEnvironment: invokePassthrough(),
+          event: event.text,
+          ...(input.memoryMb !== undefined ? { memoryMb: input.memoryMb } : {}),
+          ...(input.timeoutSeconds !== undefined ? { timeoutSeconds: input.timeoutSeconds } : {}),
+          ...(input.environment ? { environment: input.environment } : {}),
+          onNote: (note) => notes.push(note),
         });
-        try {
-          const report = await local.invoke(event.text);
-          const { outcome } = report;
-          return ok({
-            function: fn.name,
-            event: input.event,
-            outcome: outcome.kind,
-            response: outcome.kind === 'success' ? outcome.json : undefined,
-            error:
-              outcome.kind === 'error'
-                ? { errorType: outcome.errorType, errorMessage: outcome.errorMessage, phase: outcome.phase }
-                : undefined,
-            logs: report.logs,
-            report: {
-              coldStart: report.coldStart,
-              initDurationMs: report.initDurationMs,
-              durationMs: report.durationMs,
-              maxMemoryUsedMb: report.maxMemoryUsedMb,
-              memorySizeMb: report.memorySizeMb,
-            },
-          });
-        } finally {
-          await local.stop();
-        }
+        const { outcome } = report;
+        return ok({
+          function: fn.name,
+          event: input.event,
+          outcome: outcome.kind,
+          response: outcome.kind === 'success' ? outcome.json : undefined,
+          error:
+            outcome.kind === 'error'
+              ? { errorType: outcome.errorType, errorMessage: outcome.errorMessage, phase: outcome.phase }
+              : undefined,
+          logs: report.logs,
+          notes,
+          report: {
+            coldStart: report.coldStart,
+            initDurationMs: report.initDurationMs,
+            durationMs: report.durationMs,
+            maxMemoryUsedMb: report.maxMemoryUsedMb,
+            memorySizeMb: report.memorySizeMb,
+          },
+        });
       }),
   );
 

@@ -74,6 +74,10 @@ const COMMANDS: readonly (readonly [string, string])[] = [
   ['npx ferrule list', 'functions of the app: triggers, runtime, memory, timeout, IAM actions'],
   ['npx ferrule mcp', 'the MCP server (registered for every agent below)'],
   ['npx ferrule agent sync', 'regenerate the agent files from agent/ (never edit them by hand)'],
+  [
+    'npx ferrule <command> --help',
+    'options and examples; exit code 1: the work failed or found problems, 2: bad usage or a missing prerequisite (setup, build, synth)',
+  ],
 ];
 
 function table(headers: readonly [string, string], rows: readonly (readonly [string, string])[]): string {

@@ -138,12 +138,11 @@ async function changeScope(quick: boolean): Promise<ChangeScope> {
   const files = await changedFiles();
   if (!files) return {};
   const typescript = typescriptChanges(files);
-  // The full verify lints and tests every crate; --quick only those the change reaches.
-  if (!quick) return { typescript };
-  // What tsc reads besides TypeScript sources: its configs and the packages' manifests.
-  const typesUnchanged = !files.some((file) =>
-    /\.(ts|mts|tsx)$|(^|\/)(tsconfig[^/]*|package(-lock)?)\.json$/.test(file),
-  );
+  // Both modes lint and test only the crates the change reaches (the changed ones and their
+  // dependents): the others cannot behave differently. npm test (CI) runs every crate.
+  // --quick also skips tsc when nothing it reads changed; the full verify always runs it.
+  const typesUnchanged =
+    quick && !files.some((file) => /\.(ts|mts|tsx)$|(^|\/)(tsconfig[^/]*|package(-lock)?)\.json$/.test(file));
   try {
     return { packages: affectedPackages(files, await workspacePackages()), typescript, typesUnchanged };
   } catch {

@@ -81,7 +81,7 @@ export const SEED = {
  * Each function's environment as CDK sets it in the cloud (configuration as `ssm:`
  * references, resolved at init against the seeded parameters), over its local values.
  */
-const CLOUD_ENVIRONMENT: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+export const CLOUD_ENVIRONMENT: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   'orders-api': { ORDERS_TABLE: SEED.table },
   'identity-triggers': {
     ORDERS_TABLE: SEED.table,

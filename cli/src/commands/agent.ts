@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
-import { loadEvals, runSkillEvals } from '../agent/evals.ts';
-import { HOOKS, type HookName, runHook } from '../agent/hooks.ts';
-import { checkProjections, describeCheck, syncProjections } from '../agent/sync.ts';
-import { CliError } from '../errors.ts';
+import { HOOKS } from '../agent/hook-names.ts';
 
 export function registerAgent(program: Command) {
   const agent = program
@@ -14,29 +11,17 @@ export function registerAgent(program: Command) {
     .description(
       'Write AGENTS.md, CLAUDE.md, .claude/, .cursor/, .github/, .kiro/, .amazonq/, MCP configs from agent/',
     )
-    .action(() => {
-      const result = syncProjections();
-      if (Array.isArray(result)) {
-        const lines = result.map((problem) => `  ${problem.path}: ${problem.message}`).join('\n');
-        throw new CliError(`agent/ has invalid sources; nothing was written:\n${lines}`, 1);
-      }
-      for (const path of result.written) process.stdout.write(`wrote ${path}\n`);
-      for (const path of result.deleted) process.stdout.write(`deleted ${path}\n`);
-      process.stdout.write(
-        `${result.written.length} written, ${result.deleted.length} deleted, ${result.unchanged} unchanged\n`,
-      );
+    .action(async () => {
+      const { agentSyncCommand } = await import('../actions/agent.ts');
+      agentSyncCommand();
     });
 
   agent
     .command('check')
     .description('Fail when a projection differs from what `agent sync` would write, or a source is invalid')
-    .action(() => {
-      const result = checkProjections();
-      if (result.ok) {
-        process.stdout.write('agent projections are up to date\n');
-        return;
-      }
-      throw new CliError(`agent projections are out of date:\n${describeCheck(result)}`, 1);
+    .action(async () => {
+      const { agentCheckCommand } = await import('../actions/agent.ts');
+      agentCheckCommand();
     });
 
   registerAgentEval(agent);
@@ -47,14 +32,13 @@ export function registerAgent(program: Command) {
       'Run an agent hook with the hook input (JSON) on stdin: format-after-edit, verify-before-stop',
     )
     .argument('<name>', HOOKS.join(' | '))
+    .addHelpText(
+      'after',
+      '\nExit codes are the agents’ hook protocol: 0 go on, 2 the agent must act on the message (stderr).',
+    )
     .action(async (name: string) => {
-      if (!(HOOKS as readonly string[]).includes(name)) {
-        throw new CliError(`unknown hook \`${name}\`; the hooks are: ${HOOKS.join(', ')}`);
-      }
-      const stdin = process.stdin.isTTY ? '' : await readStdin();
-      const result = await runHook(name as HookName, stdin);
-      if (result.message) process.stderr.write(`${result.message}\n`);
-      process.exitCode = result.exitCode;
+      const { agentHookCommand } = await import('../actions/agent.ts');
+      await agentHookCommand(name);
     });
 }
 
@@ -66,22 +50,7 @@ export function registerAgentEval(agent: Command) {
     )
     .argument('[skills...]', 'skill names (default: every skill with an eval.yaml)')
     .action(async (skills: string[]) => {
-      const names = skills.length > 0 ? skills : loadEvals().map((evaluation) => evaluation.skill);
-      let result: Awaited<ReturnType<typeof runSkillEvals>>;
-      try {
-        result = await runSkillEvals(names, { onLog: (line) => process.stderr.write(`${line}\n`) });
-      } catch (error) {
-        throw new CliError((error as Error).message);
-      }
-      if (!result.ok) throw new CliError(`skill eval failed (${names.join(', ')}): ${result.error ?? ''}`, 1);
-      process.stdout.write(
-        `skill eval passed: ${names.join(', ')} (${(result.durationMs / 1000).toFixed(0)} s, verify included)\n`,
-      );
+      const { agentEvalCommand } = await import('../actions/agent.ts');
+      await agentEvalCommand(skills);
     });
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }

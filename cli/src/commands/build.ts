@@ -1,10 +1,6 @@
-import { relative } from 'node:path';
 import type { Command } from 'commander';
-import { type BuiltArtifact, buildFunctions, ZIP_BUDGET_BYTES } from '../build.ts';
-import { formatBytes, table } from '../format.ts';
-import { lambdaRuntimeId, parsePlatform, projectRoot } from '../project.ts';
 
-interface BuildFlags {
+export interface BuildFlags {
   arch?: string;
   runtime?: string;
   json?: boolean;
@@ -27,46 +23,12 @@ export function registerBuild(program: Command) {
         '  npx ferrule build orders-api hello-http --arch arm64',
         '  npx ferrule build --runtime al2 --json > artifacts.json',
         '',
-        'Exit codes: 0 built, 1 the build failed, 2 bad usage (unknown function, --arch, --runtime).',
+        'Exit codes: 0 built, 1 the build failed, 2 bad usage (unknown function, --arch, --runtime) or',
+        'cargo-lambda not installed (npm run setup).',
       ].join('\n'),
     )
     .action(async (functions: string[], flags: BuildFlags) => {
-      const platform = parsePlatform(flags);
-      // With --json, cargo's progress goes to stderr so stdout stays parseable.
-      const built = await buildFunctions({ platform, functions, progress: 'inherit' });
-      if (flags.json) {
-        process.stdout.write(`${JSON.stringify(built.map(artifactJson), null, 2)}\n`);
-      } else {
-        process.stdout.write(`${artifactTable(built)}\n`);
-      }
+      const { buildCommand } = await import('../actions/build.ts');
+      await buildCommand(functions, flags);
     });
-}
-
-function artifactJson(artifact: BuiltArtifact) {
-  return {
-    function: artifact.function.name,
-    trigger: artifact.function.trigger,
-    runtime: lambdaRuntimeId[artifact.platform.runtime],
-    architecture: artifact.platform.architecture,
-    path: relative(projectRoot, artifact.path),
-    zippedBytes: artifact.zippedBytes,
-    unzippedBytes: artifact.unzippedBytes,
-    withinBudget: artifact.zippedBytes <= ZIP_BUDGET_BYTES,
-    packaging: artifact.needsImage ? 'image' : 'zip',
-  };
-}
-
-/** Function, trigger, runtime, architecture, sizes against the budget and the ZIP limit, path. */
-export function artifactTable(built: readonly BuiltArtifact[]): string {
-  const rows = built.map((artifact) => [
-    artifact.function.name,
-    artifact.function.trigger,
-    lambdaRuntimeId[artifact.platform.runtime],
-    artifact.platform.architecture,
-    `${formatBytes(artifact.zippedBytes)}${artifact.zippedBytes > ZIP_BUDGET_BYTES ? ' (over 3 MB budget)' : ''}`,
-    formatBytes(artifact.unzippedBytes),
-    artifact.needsImage ? 'image (over a ZIP limit)' : 'zip',
-    relative(projectRoot, artifact.path),
-  ]);
-  return table(['function', 'trigger', 'runtime', 'arch', 'zipped', 'unzipped', 'package', 'artifact'], rows);
 }

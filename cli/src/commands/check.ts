@@ -1,9 +1,6 @@
 import type { Command } from 'commander';
-import { type CheckFinding, type CheckReport, runCheck } from '../check.ts';
-import { parsePlatform } from '../project.ts';
-import { painter } from '../style.ts';
 
-interface CheckFlags {
+export interface CheckFlags {
   arch?: string;
   runtime?: string;
   app?: string;
@@ -39,70 +36,12 @@ export function registerCheck(program: Command) {
         "  npx ferrule check --json | jq '.groups[] | select(.findings | length > 0)'",
         '  npx ferrule check --strict --arch arm64',
         '',
-        'Exit codes: 0 no finding, 1 findings (or synth/cfn-lint failed), 2 bad usage.',
+        'Exit codes: 0 no finding, 1 findings (or synth/cfn-lint failed), 2 bad usage or a missing',
+        'prerequisite (an artifact: npx ferrule build; cfn-lint: npm run setup).',
       ].join('\n'),
     )
     .action(async (flags: CheckFlags) => {
-      const platform = parsePlatform(flags);
-      const err = painter(process.stderr);
-      const report = await runCheck({
-        platform,
-        app: flags.app,
-        outdir: flags.output,
-        strict: flags.strict ?? false,
-        progress: (line) => process.stderr.write(`${err('dim', line)}\n`),
-      });
-      process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : describe(report));
-      process.exitCode = report.ok ? 0 : 1;
+      const { checkCommand } = await import('../actions/check.ts');
+      await checkCommand(flags);
     });
-}
-
-function describe(report: CheckReport): string {
-  const paint = painter(process.stdout);
-  const mark: Record<CheckFinding['level'], string> = {
-    error: paint('red', 'error  '),
-    warning: paint('yellow', 'warning'),
-    info: paint('dim', 'info   '),
-  };
-  const lines: string[] = [];
-  for (const group of report.groups) {
-    const name = group.kind === 'function' ? (group.crate ?? '(not a Ferrule crate)') : 'other resources';
-    const where = group.kind === 'function' ? group.constructPath : group.stack;
-    const count = (level: CheckFinding['level']) => group.findings.filter((f) => f.level === level).length;
-    const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-    const status =
-      group.findings.length === 0
-        ? paint('green', 'clean')
-        : [
-            count('error') > 0 && paint('red', plural(count('error'), 'error')),
-            count('warning') > 0 && paint('yellow', plural(count('warning'), 'warning')),
-            count('info') > 0 && plural(count('info'), 'note'),
-          ]
-            .filter(Boolean)
-            .join(', ');
-    lines.push(`${paint('bold', name)}  ${paint('dim', where)}  ${status}`);
-    for (const finding of group.findings) {
-      const inside = finding.constructPath.startsWith(`${where}/`)
-        ? finding.constructPath.slice(where.length + 1).replace(/(^|\/)Resource$/, '')
-        : finding.constructPath;
-      const resource = inside === '' || inside === 'Function' ? 'the function' : inside;
-      lines.push(`  ${mark[finding.level]} ${finding.rule} (${finding.source}) on ${resource}`);
-      lines.push(`          ${finding.message}`);
-      if (finding.fix !== finding.message) lines.push(`          fix: ${finding.fix}`);
-    }
-  }
-  lines.push(
-    '',
-    `checked ${report.templates.join(', ')} with ${report.checks.join(', ')}`,
-    report.ok
-      ? paint(
-          'green',
-          `ok: ${report.errors} errors, ${report.warnings} warnings${report.strict ? ' (strict)' : ''}`,
-        )
-      : paint(
-          'red',
-          `failed: ${report.errors} errors, ${report.warnings} warnings${report.strict ? ' (strict: warnings fail)' : ''}`,
-        ),
-  );
-  return `${lines.join('\n')}\n`;
 }

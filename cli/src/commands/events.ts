@@ -1,9 +1,11 @@
-import { relative } from 'node:path';
 import type { Command } from 'commander';
-import { CliError } from '../errors.ts';
-import { describeFixture, fixturePath, listFixtures } from '../events.ts';
-import { FIXTURE_NAME_RULE, newFixture, SKELETONS } from '../events-new.ts';
-import { projectRoot } from '../project.ts';
+import { FIXTURE_NAME_RULE, SKELETONS } from '../event-skeletons.ts';
+
+export interface NewFixtureFlags {
+  from?: string;
+  dryRun?: boolean;
+  json?: boolean;
+}
 
 export function registerEvents(program: Command) {
   const events = program
@@ -23,25 +25,9 @@ export function registerEvents(program: Command) {
         'Exit codes: 0 listed, 2 unknown source or no fixtures.',
       ].join('\n'),
     )
-    .action((source: string | undefined, flags: { json?: boolean }) => {
-      const names = listFixtures(source);
-      if (names.length === 0) {
-        throw new CliError(
-          source
-            ? `no fixtures for source \`${source}\`; the sources are: ${[...new Set(listFixtures().map((n) => n.split('/')[0]))].join(', ')}`
-            : 'no fixtures in backend/events/',
-        );
-      }
-      if (flags.json) {
-        const rows = names.map((name) => ({
-          name,
-          source: name.split('/')[0],
-          path: relative(projectRoot, fixturePath(name)),
-        }));
-        process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-        return;
-      }
-      for (const name of names) process.stdout.write(`${name.padEnd(44)} ${describeFixture(name)}\n`);
+    .action(async (source: string | undefined, flags: { json?: boolean }) => {
+      const { listEventsCommand } = await import('../actions/events.ts');
+      listEventsCommand(source, flags);
     });
 
   events
@@ -76,20 +62,10 @@ export function registerEvents(program: Command) {
         'Exit codes: 0 written (or shown with --dry-run), 2 bad name or source, or the file exists.',
       ].join('\n'),
     )
-    .action((source: string, name: string | undefined, _flags: unknown, command: Command) => {
+    .action(async (source: string, name: string | undefined, _flags: unknown, command: Command) => {
       // `--json` is also an option of `events`, which takes it first: read both levels.
-      const flags = command.optsWithGlobals<{ from?: string; dryRun?: boolean; json?: boolean }>();
-      const result = newFixture({ source, name, from: flags.from, dryRun: flags.dryRun ?? false });
-      if (flags.json) {
-        process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-      } else if (result.dryRun) {
-        process.stdout.write(
-          `would write ${result.path} (from ${result.from}); nothing written (--dry-run):\n${result.content}`,
-        );
-      } else {
-        process.stdout.write(
-          `wrote ${result.path} (from ${result.from})\nnext: edit it, then npx ferrule invoke <function> --event ${result.fixture}\n`,
-        );
-      }
+      const flags = command.optsWithGlobals<NewFixtureFlags>();
+      const { newEventCommand } = await import('../actions/events.ts');
+      newEventCommand(source, name, flags);
     });
 }

@@ -1,26 +1,23 @@
-import { existsSync } from 'node:fs';
-import { relative } from 'node:path';
-import { type InvokeReport, LocalFunction } from '@ferrule/emulator';
 import type { Command } from 'commander';
-import { CliError } from '../errors.ts';
-import { loadEvent } from '../events.ts';
-import { formatMs } from '../format.ts';
-import { artifactPath, findFunction, invokePassthrough, parsePlatform, projectRoot } from '../project.ts';
 
 interface InvokeFlags {
   event: string;
   arch?: string;
   runtime?: string;
-  memory: string;
-  timeout: string;
+  memory?: string;
+  timeout?: string;
   env: string[];
   json?: boolean;
+  aws?: boolean;
+  watch?: boolean;
 }
 
 export function registerInvoke(program: Command) {
   program
     .command('invoke')
-    .description('Run a built function under the Lambda Runtime API emulator with one event')
+    .description(
+      'Run a built function under the Lambda Runtime API emulator with one event, against a local moto',
+    )
     .argument('<function>', 'function crate name, e.g. hello-http')
     .requiredOption(
       '-e, --event <fixture|file|->',
@@ -28,110 +25,46 @@ export function registerInvoke(program: Command) {
     )
     .option('--arch <arch>', 'x86_64 or arm64 (default: x86_64)')
     .option('--runtime <runtime>', 'al2023 or al2 (default: al2023)')
-    .option('--memory <mb>', 'memory size in MB', '128')
-    .option('--timeout <seconds>', 'function timeout in seconds', '3')
-    .option('--env <KEY=VALUE>', 'function environment variable (repeatable)', collect, [])
+    .option('--memory <mb>', "memory size in MB (default: the template's, else 128)")
+    .option('--timeout <seconds>', "function timeout in seconds (default: the template's, else 3)")
+    .option(
+      '--env <KEY=VALUE>',
+      "function environment variable, over the template's (repeatable)",
+      (value: string, previous: string[]) => [...previous, value],
+      [],
+    )
+    .option('--aws', "talk to AWS with this shell's AWS settings instead of a local moto")
     .option('--json', 'print the full report as JSON on stdout')
+    .option(
+      '--watch',
+      'build with the `local` profile, invoke, then rebuild and invoke again on every change under backend/',
+    )
     .addHelpText(
       'after',
       [
         '',
+        'The function talks to the running local cloud (`ferrule start`) when it serves the function, else to',
+        "a moto of its own with the app's resources from cdk.out, with fixed local credentials: never to AWS",
+        "with the shell's credentials unless --aws. Memory, timeout and environment are the template's, with",
+        'references resolved to the local resource names. Lines also go to .ferrule/logs/ (`ferrule logs`).',
+        '',
         'Examples:',
         '  npx ferrule invoke hello-http --event apigw-http/get-hello',
+        '  npx ferrule invoke orders-api -e apigw-http/orders-list --json',
         '  echo \'{"Records":[]}\' | npx ferrule invoke fulfillment-worker --event -',
-        '  npx ferrule invoke orders-api -e apigw-http/orders-list --env ORDERS_TABLE=orders --json',
+        '  npx ferrule invoke orders-api -e apigw-http/orders-list --aws --env ORDERS_TABLE=<deployed table>',
+        '  npx ferrule invoke hello-http -e apigw-http/get-hello --watch',
         '',
-        'Exit codes: 0 the function succeeded, 1 it returned an error or crashed, 2 bad usage (unknown function, event or missing artifact).',
+        'Exit codes: 0 the function succeeded, 1 it returned an error or crashed (or moto could not be set up), 2 bad usage (unknown function, event or missing artifact).',
       ].join('\n'),
     )
     .action(async (name: string, flags: InvokeFlags) => {
+      if (flags.watch) {
+        const { invokeWatch } = await import('../invoke-watch.ts');
+        process.exitCode = await invokeWatch(name, flags);
+        return;
+      }
+      const { invoke } = await import('../actions/invoke.ts');
       process.exitCode = await invoke(name, flags);
     });
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-async function invoke(name: string, flags: InvokeFlags): Promise<number> {
-  const platform = parsePlatform(flags);
-  const fn = await findFunction(name);
-  const memoryMb = positiveNumber(flags.memory, '--memory', 128, 10_240);
-  const timeoutSeconds = positiveNumber(flags.timeout, '--timeout', 1, 900);
-  // The function's local environment from its Cargo.toml, then --env on top.
-  const environment = { ...fn.environment, ...Object.fromEntries(flags.env.map(parseAssignment)) };
-  // The event is checked first: a typo there is reported even before anything is built.
-  const event = await loadEvent(flags.event);
-  const artifact = artifactPath(fn.name, platform);
-  if (!existsSync(artifact)) {
-    throw new CliError(
-      `no artifact for ${fn.name} at ${relative(projectRoot, artifact)}; run \`npx ferrule build ${fn.name}\`${
-        flags.arch || flags.runtime ? ` with the same --arch/--runtime` : ''
-      }`,
-    );
-  }
-
-  const passthrough = invokePassthrough();
-  const local = new LocalFunction({
-    name: fn.name,
-    artifact,
-    memoryMb,
-    timeoutSeconds,
-    environment,
-    passthroughEnvironment: passthrough,
-    onLog: flags.json ? undefined : (line) => process.stderr.write(`${line}\n`),
-  });
-  try {
-    const report = await local.invoke(event.text);
-    if (flags.json) {
-      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    } else {
-      printOutcome(report);
-      process.stderr.write(`${reportLine(report)}\n`);
-    }
-    return report.outcome.kind === 'success' ? 0 : 1;
-  } finally {
-    await local.stop();
-  }
-}
-
-function printOutcome(report: InvokeReport) {
-  const { outcome } = report;
-  if (outcome.kind === 'success') {
-    process.stdout.write(`${JSON.stringify(outcome.json, null, 2)}\n`);
-    return;
-  }
-  const body: Record<string, unknown> = { errorType: outcome.errorType, errorMessage: outcome.errorMessage };
-  if (outcome.stackTrace) body.stackTrace = outcome.stackTrace;
-  process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
-  if (outcome.stderr)
-    process.stderr.write(`--- stderr of the process (${outcome.phase} phase) ---\n${outcome.stderr}\n`);
-}
-
-/** The platform REPORT line, as Lambda writes it to CloudWatch Logs. */
-export function reportLine(report: InvokeReport): string {
-  const parts = [
-    `REPORT RequestId: ${report.requestId}`,
-    `Duration: ${formatMs(report.durationMs)}`,
-    `Billed Duration: ${Math.ceil(report.durationMs + (report.initDurationMs ?? 0))} ms`,
-    `Memory Size: ${report.memorySizeMb} MB`,
-    `Max Memory Used: ${report.maxMemoryUsedMb ?? '-'} MB`,
-  ];
-  if (report.initDurationMs !== undefined) parts.push(`Init Duration: ${formatMs(report.initDurationMs)}`);
-  if (report.outcome.kind === 'error') parts.push(`Status: error (${report.outcome.errorType})`);
-  return parts.join('\t');
-}
-
-function positiveNumber(raw: string, flag: string, min: number, max: number): number {
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max) {
-    throw new CliError(`${flag} must be a number from ${min} to ${max}, not \`${raw}\``);
-  }
-  return value;
-}
-
-function parseAssignment(raw: string): [string, string] {
-  const at = raw.indexOf('=');
-  if (at <= 0) throw new CliError(`--env expects KEY=VALUE, not \`${raw}\``);
-  return [raw.slice(0, at), raw.slice(at + 1)];
 }

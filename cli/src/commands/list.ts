@@ -1,9 +1,6 @@
 import type { Command } from 'commander';
-import { type AppFunction, type AppTrigger, listAppFunctions } from '../app-functions.ts';
-import { table } from '../format.ts';
-import { parsePlatform } from '../project.ts';
 
-interface ListFlags {
+export interface ListFlags {
   arch?: string;
   runtime?: string;
   synth: boolean;
@@ -27,56 +24,19 @@ export function registerList(program: Command) {
       [
         '',
         'Read from the synthesized templates, so it shows what would be deployed, including',
-        'functions that are not Ferrule crates (their crate is "-").',
+        'functions that are not Ferrule crates (their crate is "-"). On a terminal the table fits',
+        'its width (long cells wrap); in a pipe or a file it is complete, and so is --json.',
         '',
         'Examples:',
         '  npx ferrule list',
         "  npx ferrule list --no-synth --json | jq '.[] | {crate, iamActions}'",
         '',
-        'Exit codes: 0 listed, 1 synth failed, 2 bad usage or no synthesized app (with --no-synth).',
+        'Exit codes: 0 listed, 1 synth failed, 2 bad usage, a missing artifact, or no synthesized app',
+        '(with --no-synth).',
       ].join('\n'),
     )
     .action(async (flags: ListFlags) => {
-      const platform = parsePlatform(flags);
-      const functions = await listAppFunctions({ synth: flags.synth, platform, outdir: flags.output });
-      process.stdout.write(
-        flags.json ? `${JSON.stringify(functions, null, 2)}\n` : `${functionTable(functions)}\n`,
-      );
+      const { listCommand } = await import('../actions/list.ts');
+      await listCommand(flags);
     });
-}
-
-export function functionTable(functions: readonly AppFunction[]): string {
-  const rows = functions.map((fn) => [
-    fn.crate ?? '-',
-    fn.stack,
-    fn.triggers.map(triggerText).join('; ') || '-',
-    fn.runtime,
-    fn.architecture,
-    `${fn.memoryMb} MB`,
-    `${fn.timeoutSeconds} s`,
-    actionsText(fn.iamActions),
-  ]);
-  return table(
-    ['function', 'stack', 'triggers', 'runtime', 'arch', 'memory', 'timeout', 'iam actions'],
-    rows,
-  );
-}
-
-/** Routes, Cognito triggers and schedules say more than their source; queues, tables and rules are named. */
-function triggerText(trigger: AppTrigger): string {
-  const byDetail = ['http', 'cognito', 'schedule'].includes(trigger.type) && trigger.detail;
-  return `${trigger.type} ${byDetail ? trigger.detail : trigger.source}`;
-}
-
-/** `dynamodb:{GetItem,Query} logs:{CreateLogStream,PutLogEvents}`: one group per service, to keep rows short. */
-function actionsText(actions: readonly string[]): string {
-  const byService = new Map<string, string[]>();
-  for (const action of actions) {
-    const [service, name] = action.includes(':') ? (action.split(':', 2) as [string, string]) : [action, ''];
-    byService.set(service, [...(byService.get(service) ?? []), name]);
-  }
-  const groups = [...byService].map(([service, names]) =>
-    names.length === 1 ? `${service}:${names[0]}` : `${service}:{${names.join(',')}}`,
-  );
-  return groups.join(' ') || '-';
 }

@@ -1,16 +1,7 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import { paths } from '../project.ts';
-import {
-  indexFile,
-  type ScaffoldResult,
-  scaffoldFunction,
-  TRIGGER_INFO,
-  TRIGGERS,
-} from '../scaffold/index.ts';
+import { TRIGGER_INFO, TRIGGERS } from '../scaffold/triggers.ts';
 
-interface NewFunctionFlags {
+export interface NewFunctionFlags {
   trigger: string;
   table: string[];
   queue: string[];
@@ -92,19 +83,8 @@ export function registerNew(program: Command) {
       ].join('\n'),
     )
     .action(async (name: string, flags: NewFunctionFlags) => {
-      const result = await scaffoldFunction({
-        name,
-        trigger: flags.trigger,
-        tables: flags.table,
-        queues: flags.queue,
-        buses: flags.bus,
-        schedule: flags.schedule,
-        route: flags.route,
-        userPool: flags.userPool,
-        description: flags.description,
-        dryRun: flags.dryRun ?? false,
-      });
-      process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : describe(result));
+      const { newFunctionCommand } = await import('../actions/new.ts');
+      await newFunctionCommand(name, flags);
     });
 
   group
@@ -114,23 +94,8 @@ export function registerNew(program: Command) {
       'after',
       '\nRun it after deleting a function and its declaration file.\n\nExample:\n  npx ferrule new index',
     )
-    .action(() => {
-      const dir = join(paths.infrastructure, 'functions');
-      writeFileSync(join(dir, 'index.ts'), indexFile(dir));
-      process.stdout.write('wrote infrastructure/functions/index.ts\n');
+    .action(async () => {
+      const { newIndexCommand } = await import('../actions/new.ts');
+      newIndexCommand();
     });
-}
-
-function describe(result: ScaffoldResult): string {
-  const lines = [
-    result.dryRun
-      ? `would create ${result.name} (${result.trigger}); nothing written (--dry-run):`
-      : `created ${result.name} (${result.trigger}):`,
-    ...result.files.map(
-      (file) => `  ${file.action === 'create' ? 'create    ' : 'regenerate'}  ${file.path}`,
-    ),
-  ];
-  if (result.steps.length > 0) lines.push('then ran:', ...result.steps.map((step) => `  ${step}`));
-  lines.push('next:', ...result.next.map((command) => `  ${command}`));
-  return `${lines.join('\n')}\n`;
 }

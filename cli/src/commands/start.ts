@@ -1,19 +1,7 @@
-import { join, relative, resolve } from 'node:path';
-import type { LocalCloud } from '@ferrule/local-cloud';
+import { resolve } from 'node:path';
+import type { LocalCloud, LogSink } from '@ferrule/local-cloud';
 import type { Command } from 'commander';
-import { buildFunctions } from '../build.ts';
 import { CliError } from '../errors.ts';
-import { artifactsFresh, synthFresh } from '../freshness.ts';
-import { startMoto } from '../moto.ts';
-import { listFunctions, parsePlatform, paths, projectRoot } from '../project.ts';
-import { synthesize } from '../synth.ts';
-import { startWatch } from '../watch.ts';
-import { artifactTable } from './build.ts';
-
-/** Where a running local cloud says where it is (read by `ferrule trigger` and `ferrule token`). */
-export const LOCAL_CLOUD_STATE = join(projectRoot, '.ferrule/local-cloud.json');
-/** Secrets and parameter overrides of the local cloud (git-ignored; docs/local-cloud.md). */
-export const LOCAL_VALUES = join(projectRoot, '.ferrule/local-values.json');
 
 interface StartFlags {
   arch?: string;
@@ -44,10 +32,7 @@ export function registerStart(program: Command) {
       '4566',
     )
     .option('--environments <n>', 'execution environments per function (concurrent invocations)', '4')
-    .option(
-      '--values <file>',
-      `local secrets and parameter overrides (default: ${relative(projectRoot, LOCAL_VALUES)})`,
-    )
+    .option('--values <file>', 'local secrets and parameter overrides (default: .ferrule/local-values.json)')
     .option(
       '--sqs-retry-delay <seconds>',
       "failed SQS messages come back after this long instead of the queue's visibility timeout",
@@ -78,6 +63,21 @@ export function registerStart(program: Command) {
       ].join('\n'),
     )
     .action(async (flags: StartFlags) => {
+      const {
+        artifactsFresh,
+        artifactTable,
+        buildFunctions,
+        listFunctions,
+        LOCAL_CLOUD_STATE,
+        LOCAL_VALUES,
+        parsePlatform,
+        paths,
+        Progress,
+        startMoto,
+        startWatch,
+        synthesize,
+        synthFresh,
+      } = await startModules();
       const platform = parsePlatform(flags);
       if (platform.architecture !== hostArchitecture()) {
         throw new CliError(
@@ -100,29 +100,44 @@ export function registerStart(program: Command) {
         throw new CliError(`--environments must be a whole number from 1 to 64, not ${flags.environments}`);
       }
       const assemblyDir = flags.assembly ? resolve(flags.assembly) : paths.cdkOut;
+      const progress = new Progress();
       if (flags.build && !flags.assembly) {
         if (artifactsFresh(await listFunctions(), platform)) {
-          process.stderr.write('==> artifacts are newer than every change under backend/: no build\n');
+          progress.note('artifacts are newer than every change under backend/: no build');
         } else {
-          process.stderr.write('==> building every function (cargo lambda build --release)\n');
-          const built = await buildFunctions({ platform, progress: 'inherit' });
-          process.stderr.write(`${artifactTable(built)}\n`);
+          const built = await progress.run('building every function (cargo lambda build --release)', (step) =>
+            buildFunctions({ platform, progress: progress.interactive ? step.update : 'inherit' }),
+          );
+          process.stderr.write(`${artifactTable(built, process.stderr)}\n`);
         }
         if (synthFresh(platform)) {
-          process.stderr.write('==> cdk.out is newer than every change to the app: no synth\n');
+          progress.note('cdk.out is newer than every change to the app: no synth');
         } else {
-          process.stderr.write('==> synthesizing the CDK app (cdk synth, offline)\n');
-          await synthesize(platform, 'quiet');
+          await progress.run('synthesizing the CDK app (cdk synth, offline)', () =>
+            synthesize(platform, 'quiet'),
+          );
         }
       }
-      process.stderr.write('==> starting moto and the local cloud\n');
+      const starting = progress.start('starting moto and the local cloud');
       // Loaded here, not at the top: the other commands never pay for the AWS SDK clients.
-      const { AssemblyError, LocalCloud, LocalCloudError, LocalValuesError, LogSink, ProvisionError } =
-        await import('@ferrule/local-cloud');
+      const {
+        AssemblyError,
+        LocalCloud,
+        LocalCloudError,
+        LocalValuesError,
+        LogFiles,
+        LogSink,
+        ProvisionError,
+      } = await import('@ferrule/local-cloud');
       const moto = await startMoto();
-      const log = new LogSink({
+      const log: LogSink = new LogSink({
         json: flags.json === true,
         color: process.stdout.isTTY === true && !process.env.NO_COLOR,
+        // Every function's lines also go to .ferrule/logs/, where `ferrule logs` reads them.
+        files: new LogFiles(paths.logs, {
+          onError: (error) =>
+            log.info(`function logs are no longer written to ${paths.logs}: ${error.message}`),
+        }),
       });
       let cloud: LocalCloud;
       try {
@@ -138,6 +153,7 @@ export function registerStart(program: Command) {
           log,
         });
       } catch (error) {
+        starting.fail();
         await moto.stop();
         if (
           error instanceof LocalCloudError ||
@@ -149,6 +165,7 @@ export function registerStart(program: Command) {
         }
         throw error;
       }
+      starting.succeed();
       process.stdout.write(`\n${cloud.summary()}\n\n`);
       const stopWatch =
         flags.watch && !flags.assembly
@@ -187,4 +204,31 @@ function portOption(value: string, option: string): number {
 
 function hostArchitecture(): 'x86_64' | 'arm64' {
   return process.arch === 'arm64' ? 'arm64' : 'x86_64';
+}
+
+/** What the action uses, loaded when it runs: `ferrule --help` and the other commands never load it. */
+async function startModules() {
+  const [build, buildCommand, freshness, localState, moto, progress, project, synth, watch] =
+    await Promise.all([
+      import('../build.ts'),
+      import('../actions/build.ts'),
+      import('../freshness.ts'),
+      import('../local-state.ts'),
+      import('../moto.ts'),
+      import('../progress.ts'),
+      import('../project.ts'),
+      import('../synth.ts'),
+      import('../watch.ts'),
+    ]);
+  return {
+    ...build,
+    ...buildCommand,
+    ...freshness,
+    ...localState,
+    ...moto,
+    ...progress,
+    ...project,
+    ...synth,
+    ...watch,
+  };
 }

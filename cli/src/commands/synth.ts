@@ -1,7 +1,4 @@
-import { relative } from 'node:path';
 import type { Command } from 'commander';
-import { parsePlatform, projectRoot } from '../project.ts';
-import { synthesize } from '../synth.ts';
 
 export function registerSynth(program: Command) {
   program
@@ -14,16 +11,18 @@ export function registerSynth(program: Command) {
       [
         '',
         'Every synth runs the ADR-002 rule pack; `npx ferrule check` adds cdk-nag and cfn-lint.',
+        'Prints the template files it wrote, one a line.',
         '',
         'Examples:',
         '  npx ferrule synth',
         '  npx ferrule synth --arch arm64 --runtime al2',
         '',
-        'Exit codes: 0 synthesized, 1 synth failed (an ADR-002 finding, a construct error), 2 bad usage.',
+        'Exit codes: 0 synthesized, 1 synth failed (an ADR-002 finding, a construct error), 2 bad usage',
+        'or a missing artifact (npx ferrule build first).',
       ].join('\n'),
     )
     .action(async (flags: { arch?: string; runtime?: string }) => {
-      const templates = await synthesize(parsePlatform(flags));
-      for (const template of templates) process.stdout.write(`${relative(projectRoot, template)}\n`);
+      const { synthCommand } = await import('../actions/synth.ts');
+      await synthCommand(flags);
     });
 }
