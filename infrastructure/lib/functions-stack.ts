@@ -1,4 +1,4 @@
-import { CfnOutput, CfnResource, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -8,6 +8,7 @@ import type { Construct, IConstruct } from 'constructs';
 import { FerruleRule } from './event-rule.ts';
 import { FerruleHttpApi } from './http-api.ts';
 import type { Platform } from './platform.ts';
+import { ignoreInCfnLint } from './private/cfn-lint.ts';
 import { publicClient, secureUserPool } from './private/user-pool.ts';
 import { FerruleQueue } from './queue.ts';
 import { RustFunction } from './rust-function.ts';
@@ -103,8 +104,6 @@ export interface FerruleFunctionsStackProps extends StackProps {
   readonly serviceName?: string;
 }
 
-const X_RAY_REASON =
-  'Only xray:PutTraceSegments and xray:PutTelemetryRecords are on *: X-Ray has no resource-level permissions.';
 const FAILURE_QUEUE_REASON =
   'This queue is itself the last stop for failures (dead-letter or on-failure queue, 14-day retention, alarmed on any message); it is not consumed, so it has no dead-letter queue of its own.';
 
@@ -173,7 +172,6 @@ export class FerruleFunctionsStack extends Stack {
         environment: decl.environment,
       });
       functions.set(decl.crate, fn);
-      Validations.of(fn.role).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: X_RAY_REASON });
     }
     this.functions = functions;
 
@@ -193,7 +191,7 @@ export class FerruleFunctionsStack extends Stack {
         "Invoked by an SQS mapping: failed messages move to the queue's dead-letter queue after 5 receives.",
       );
       // SQS mappings have no on-failure destination; the queue's redrive policy is the destination.
-      ignoreInCfnLint(queue.eventSourceMapping as IConstruct, ['ES1001']);
+      ignoreInCfnLint('FerruleFunctionsStack', queue.eventSourceMapping as IConstruct, ['ES1001']);
     }
 
     for (const decl of props.functions) {
@@ -231,7 +229,7 @@ export class FerruleFunctionsStack extends Stack {
       ack(queue, 'AwsSolutions-SQS3', FAILURE_QUEUE_REASON);
       ack(queue, 'Serverless-SQSRedrivePolicy', FAILURE_QUEUE_REASON);
       // cfn-lint-serverless makes the same check (ES6000).
-      ignoreInCfnLint(queue, ['ES6000']);
+      ignoreInCfnLint('FerruleFunctionsStack', queue, ['ES6000']);
     }
     if (this.http) new CfnOutput(this, 'ApiUrl', { value: this.http.url });
   }
@@ -307,7 +305,8 @@ export class FerruleFunctionsStack extends Stack {
         // False positive: the EventInvokeConfig names the function by Ref, the permission by ARN,
         // and ES1007 compares the two literally.
         for (const permission of rule.node.findAll()) {
-          if (permission instanceof lambda.CfnPermission) ignoreInCfnLint(permission, ['ES1007']);
+          if (permission instanceof lambda.CfnPermission)
+            ignoreInCfnLint('FerruleFunctionsStack', permission, ['ES1007']);
         }
         return;
       }
@@ -363,7 +362,7 @@ export class FerruleFunctionsStack extends Stack {
         'Serverless-SQSRedrivePolicy',
         "The queue's dead-letter queue is the last stop (14-day retention, alarmed on any message); it has no dead-letter queue of its own.",
       );
-      ignoreInCfnLint(queue.deadLetterQueue, ['ES6000']);
+      ignoreInCfnLint('FerruleFunctionsStack', queue.deadLetterQueue, ['ES6000']);
     }
     return queue;
   }
@@ -443,15 +442,4 @@ function ack(scope: IConstruct, id: string, reason: string): void {
 /** payments-webhook → PaymentsWebhook (construct ids). */
 function pascal(name: string): string {
   return name.replace(/(^|-)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
-}
-
-/** Skips cfn-lint checks on one resource (cfn-lint's resource-level `Metadata`); the caller says why. */
-function ignoreInCfnLint(construct: IConstruct, checks: readonly string[]): void {
-  const resource = construct instanceof CfnResource ? construct : construct.node.defaultChild;
-  if (!(resource instanceof CfnResource)) {
-    throw new Error(
-      `FerruleFunctionsStack: ${construct.node.path} has no CloudFormation resource to annotate`,
-    );
-  }
-  resource.addMetadata('cfn-lint', { config: { ignore_checks: [...checks] } });
 }

@@ -38,11 +38,6 @@ export class HelloStack extends Stack {
         reason: 'A public greeting: the example has no user pool, and the route returns no data.',
       });
     }
-    Validations.of(hello.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Only xray:PutTraceSegments and xray:PutTelemetryRecords are on *: X-Ray has no resource-level permissions.',
-    });
     Validations.of(hello).acknowledge({
       id: 'Serverless-LambdaDLQ',
       reason:

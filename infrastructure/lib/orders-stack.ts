@@ -1,4 +1,4 @@
-import { CfnOutput, CfnResource, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -13,6 +13,7 @@ import { FerruleRule } from './event-rule.ts';
 import { FerruleHttpApi } from './http-api.ts';
 import type { Platform } from './platform.ts';
 import { deadLetterAlarm } from './private/alarms.ts';
+import { ignoreInCfnLint } from './private/cfn-lint.ts';
 import { deadLetterQueue } from './private/queues.ts';
 import { publicClient, secureUserPool } from './private/user-pool.ts';
 import { FerruleQueue } from './queue.ts';
@@ -284,13 +285,6 @@ export class OrdersStack extends Stack {
     const ack = (scope: IConstruct, id: string, reason: string) =>
       Validations.of(scope).acknowledge({ id, reason });
     const tableArn = `<${this.getLogicalId(this.table.table.node.defaultChild as never)}.Arn>`;
-    for (const fn of Object.values(this.functions)) {
-      ack(
-        fn.role,
-        'AwsSolutions-IAM5[Resource::*]',
-        'Only xray:PutTraceSegments and xray:PutTelemetryRecords are on *: X-Ray has no resource-level permissions.',
-      );
-    }
     ack(
       this.functions['orders-stream'].role,
       `AwsSolutions-IAM5[Resource::${tableArn}/stream/*]`,
@@ -332,15 +326,15 @@ export class OrdersStack extends Stack {
       ack(queue, 'AwsSolutions-SQS3', reason);
       ack(queue, 'Serverless-SQSRedrivePolicy', reason);
       // cfn-lint-serverless makes the same check (ES6000).
-      ignoreInCfnLint(queue, ['ES6000']);
+      ignoreInCfnLint('OrdersStack', queue, ['ES6000']);
     }
-    ignoreInCfnLint(this.fulfillmentQueue.deadLetterQueue, ['ES6000']);
+    ignoreInCfnLint('OrdersStack', this.fulfillmentQueue.deadLetterQueue, ['ES6000']);
     // SQS mappings have no on-failure destination; the queue's redrive policy is the destination.
-    ignoreInCfnLint(this.fulfillmentQueue.eventSourceMapping as IConstruct, ['ES1001']);
+    ignoreInCfnLint('OrdersStack', this.fulfillmentQueue.eventSourceMapping as IConstruct, ['ES1001']);
     // False positive: the EventInvokeConfig names the function by Ref, the permission by ARN,
     // and ES1007 compares the two literally.
     for (const permission of notifyRule.node.findAll()) {
-      if (permission instanceof lambda.CfnPermission) ignoreInCfnLint(permission, ['ES1007']);
+      if (permission instanceof lambda.CfnPermission) ignoreInCfnLint('OrdersStack', permission, ['ES1007']);
     }
     ack(
       this.fulfillmentQueue.deadLetterQueue,
@@ -363,13 +357,4 @@ export class OrdersStack extends Stack {
       'The Plus feature plan (threat protection, formerly advanced security) is billed per monthly active user; the reference stack stays on Essentials.',
     );
   }
-}
-
-/** Skips cfn-lint checks on one resource (cfn-lint's resource-level `Metadata`); the caller says why. */
-function ignoreInCfnLint(construct: IConstruct, checks: readonly string[]): void {
-  const resource = construct instanceof CfnResource ? construct : construct.node.defaultChild;
-  if (!(resource instanceof CfnResource)) {
-    throw new Error(`OrdersStack: ${construct.node.path} has no CloudFormation resource to annotate`);
-  }
-  resource.addMetadata('cfn-lint', { config: { ignore_checks: [...checks] } });
 }

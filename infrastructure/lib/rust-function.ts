@@ -1,4 +1,4 @@
-import { Annotations, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
@@ -256,6 +256,12 @@ export class RustFunction extends Construct {
       reason: 'X-Ray (no resource-level permissions)',
       actions: [...ACTIONS.tracing],
       resources: ['*'],
+    });
+    // The one `*` this construct grants: acknowledged here, once, for every stack.
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Only xray:PutTraceSegments and xray:PutTelemetryRecords are on *: X-Ray has no resource-level permissions.',
     });
 
     if (props.uses) this.addUses(props.uses);
