@@ -31,6 +31,7 @@ import {
   rustfmtCheck,
   tscCheck,
 } from '../cli/src/checks.ts';
+import { synthFresh } from '../cli/src/freshness.ts';
 import { describeProblems, runDocsChecks } from './docs/check.ts';
 import { failureCount, formatReport, runFuzz } from './fuzz/run.ts';
 import { runScaffold, SCAFFOLD_CASES } from './scaffold.ts';
@@ -282,13 +283,15 @@ const suites: Suite[] = [
     },
   },
   {
-    name: 'e2e: one order through the reference service served by the local cloud; ferrule check and list on the built app; ferrule deploy into moto',
+    name: 'e2e: one order through the reference service served by the local cloud; ferrule check and list on the built app; invoke against a local moto; logs --aws; ferrule deploy into moto',
     group: 'e2e',
     lane: 'rust',
     run: async (env) => {
       try {
-        // A no-op after the smoke suite; builds the artifacts when the group runs alone.
+        // No-ops after the smoke suites; build and synthesize when the group runs alone
+        // (invoke, logs --aws and deploy read cdk.out).
         await buildFunctions({ platform: defaultPlatform, progress: 'quiet' });
+        if (!synthFresh(defaultPlatform)) await synthesize(defaultPlatform, 'quiet');
       } catch (error) {
         return { passed: 0, failed: 1, output: (error as Error).message };
       }
