@@ -9,8 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalFunction } from '@ferrule/emulator';
-import { LocalCloud } from '@ferrule/local-cloud';
 import { afterAll, describe, expect, it } from 'vitest';
+// Through the same path as the helpers' LogSink (a copy of the repository that links node_modules
+// back to the original would otherwise see two LogSink declarations).
+import { LocalCloud } from '../../local-cloud/src/index.ts';
 import {
   eventually,
   memoryLog,
