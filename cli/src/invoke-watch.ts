@@ -5,17 +5,7 @@
 // with the app's resources) and its settings are decided once, as `ferrule invoke` decides them.
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import {
-  awsTarget,
-  type InvokeFlags,
-  localTarget,
-  numberOption,
-  parseAssignment,
-  planInvoke,
-  printOutcome,
-  reportLine,
-  run,
-} from './actions/invoke.ts';
+import { type InvokeFlags, invokeSettings, openTarget, printReport, run } from './actions/invoke.ts';
 import { CliError } from './errors.ts';
 import { loadEvent } from './events.ts';
 import { findFunction, listFunctions, parsePlatform, paths, projectRoot } from './project.ts';
@@ -118,26 +108,15 @@ export async function invokeWatch(name: string, flags: InvokeFlags): Promise<num
     );
   }
   const fn = await findFunction(name);
-  const memoryMb =
-    flags.memory === undefined ? undefined : numberOption(flags.memory, '--memory', 128, 10_240);
-  const timeoutSeconds =
-    flags.timeout === undefined ? undefined : numberOption(flags.timeout, '--timeout', 1, 900);
-  const environment = Object.fromEntries(flags.env.map(parseAssignment));
+  const settings = invokeSettings(flags);
   // The event is checked first: a typo there is reported before anything starts.
   await loadEvent(flags.event);
 
-  const target = flags.aws ? awsTarget(fn) : await localTarget(fn);
+  const { target, plan } = await openTarget(fn, {
+    ...settings,
+    onNote: (note) => process.stderr.write(`==> ${note}\n`),
+  });
   try {
-    const plan = planInvoke({
-      crate: fn,
-      ...(target.served ? { served: target.served } : {}),
-      target: target.target,
-      shell: process.env,
-      ...(memoryMb !== undefined ? { memoryMb } : {}),
-      ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
-      environment,
-    });
-    for (const note of [...target.notes, ...plan.notes]) process.stderr.write(`==> ${note}\n`);
     const build = watchBuild(
       platform,
       (await listFunctions()).map((f) => f.name),
@@ -156,12 +135,7 @@ export async function invokeWatch(name: string, flags: InvokeFlags): Promise<num
           event.text,
           flags.json ? undefined : (line) => process.stderr.write(`${line}\n`),
         );
-        if (flags.json) {
-          process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-        } else {
-          printOutcome(report);
-          process.stderr.write(`${reportLine(report)}\n`);
-        }
+        printReport(report, flags.json === true);
       },
     });
     process.stderr.write(`==> watching backend/: each change runs ${build.command}; Ctrl-C stops\n`);

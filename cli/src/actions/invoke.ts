@@ -143,11 +143,7 @@ export interface Target {
 export async function invoke(name: string, flags: InvokeFlags): Promise<number> {
   const platform = parsePlatform(flags);
   const fn = await findFunction(name);
-  const memoryMb =
-    flags.memory === undefined ? undefined : numberOption(flags.memory, '--memory', 128, 10_240);
-  const timeoutSeconds =
-    flags.timeout === undefined ? undefined : numberOption(flags.timeout, '--timeout', 1, 900);
-  const environment = Object.fromEntries(flags.env.map(parseAssignment));
+  const settings = invokeSettings(flags);
   // The event is checked first: a typo there is reported before anything starts.
   const event = await loadEvent(flags.event);
   const artifact = artifactPath(fn.name, platform);
@@ -162,27 +158,39 @@ export async function invoke(name: string, flags: InvokeFlags): Promise<number> 
     fn,
     artifact,
     event: event.text,
-    aws: flags.aws === true,
-    ...(memoryMb !== undefined ? { memoryMb } : {}),
-    ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
-    environment,
+    ...settings,
     onNote: (note) => process.stderr.write(`==> ${note}\n`),
     ...(flags.json ? {} : { onLog: (line: string) => process.stderr.write(`${line}\n`) }),
   });
-  if (flags.json) {
+  printReport(report, flags.json === true);
+  return report.outcome.kind === 'success' ? 0 : 1;
+}
+
+/** What the flags ask of the run: AWS or local, and the settings over the template's. */
+export function invokeSettings(flags: InvokeFlags): InvokeSettings {
+  const memoryMb =
+    flags.memory === undefined ? undefined : numberOption(flags.memory, '--memory', 128, 10_240);
+  const timeoutSeconds =
+    flags.timeout === undefined ? undefined : numberOption(flags.timeout, '--timeout', 1, 900);
+  return {
+    aws: flags.aws === true,
+    ...(memoryMb !== undefined ? { memoryMb } : {}),
+    ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
+    environment: Object.fromEntries(flags.env.map(parseAssignment)),
+  };
+}
+
+/** The report on stdout as JSON, or the outcome on stdout and the REPORT line on stderr. */
+export function printReport(report: InvokeReport, json: boolean): void {
+  if (json) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } else {
     printOutcome(report);
     process.stderr.write(`${reportLine(report)}\n`);
   }
-  return report.outcome.kind === 'success' ? 0 : 1;
 }
 
-export interface InvokeRequest {
-  readonly fn: FunctionInfo;
-  /** The built zip. */
-  readonly artifact: string;
-  readonly event: string;
+export interface InvokeSettings {
   /** The shell's AWS settings instead of a local moto. @default false */
   readonly aws?: boolean;
   readonly memoryMb?: number;
@@ -191,6 +199,13 @@ export interface InvokeRequest {
   readonly environment?: Readonly<Record<string, string>>;
   /** Where the function runs against, and the settings it did not get from the template. */
   readonly onNote?: (note: string) => void;
+}
+
+export interface InvokeRequest extends InvokeSettings {
+  readonly fn: FunctionInfo;
+  /** The built zip. */
+  readonly artifact: string;
+  readonly event: string;
   /** Each line the function writes, as it writes it. */
   readonly onLog?: (line: string) => void;
 }
@@ -200,22 +215,38 @@ export interface InvokeRequest {
  * or a moto of its own (or AWS with `aws`), its lines also in the function's log file.
  */
 export async function invokeFunction(request: InvokeRequest): Promise<InvokeReport> {
-  const { fn } = request;
-  const target = request.aws ? awsTarget(fn) : await localTarget(fn);
+  const { target, plan } = await openTarget(request.fn, request);
+  try {
+    return await run(request.fn.name, request.artifact, plan, request.event, request.onLog);
+  } finally {
+    await target.stop();
+  }
+}
+
+/**
+ * The target the function runs against (the caller stops it) and the plan of its runs, with the
+ * notes said once: `invoke` opens it for one run, `invoke --watch` for every run until Ctrl-C.
+ */
+export async function openTarget(
+  fn: FunctionInfo,
+  settings: InvokeSettings,
+): Promise<{ target: Target; plan: InvokePlan }> {
+  const target = settings.aws ? awsTarget(fn) : await localTarget(fn);
   try {
     const plan = planInvoke({
       crate: fn,
       ...(target.served ? { served: target.served } : {}),
       target: target.target,
       shell: process.env,
-      ...(request.memoryMb !== undefined ? { memoryMb: request.memoryMb } : {}),
-      ...(request.timeoutSeconds !== undefined ? { timeoutSeconds: request.timeoutSeconds } : {}),
-      ...(request.environment ? { environment: request.environment } : {}),
+      ...(settings.memoryMb !== undefined ? { memoryMb: settings.memoryMb } : {}),
+      ...(settings.timeoutSeconds !== undefined ? { timeoutSeconds: settings.timeoutSeconds } : {}),
+      ...(settings.environment ? { environment: settings.environment } : {}),
     });
-    for (const note of [...target.notes, ...plan.notes]) request.onNote?.(note);
-    return await run(fn.name, request.artifact, plan, request.event, request.onLog);
-  } finally {
+    for (const note of [...target.notes, ...plan.notes]) settings.onNote?.(note);
+    return { target, plan };
+  } catch (error) {
     await target.stop();
+    throw error;
   }
 }
 
@@ -258,7 +289,7 @@ export async function run(
 }
 
 /** The running local cloud when it serves the function; else a moto of its own with the app in it. */
-export async function localTarget(fn: FunctionInfo): Promise<Target> {
+async function localTarget(fn: FunctionInfo): Promise<Target> {
   const cloud = runningLocalCloud();
   const servedByCloud = cloud?.functions?.find((f) => f.crate === fn.name || f.label === fn.name);
   if (cloud && servedByCloud) {
@@ -318,7 +349,7 @@ async function provisioned(crate: string, motoEndpoint: string): Promise<LocalFu
 }
 
 /** `--aws`: the shell's AWS settings; memory, timeout and log settings from the template when it has the function. */
-export function awsTarget(fn: FunctionInfo): Target {
+function awsTarget(fn: FunctionInfo): Target {
   return {
     ...(existsSync(join(paths.cdkOut, 'manifest.json')) ? { served: templateSettings(fn) } : {}),
     target: { kind: 'aws' },
@@ -358,7 +389,7 @@ function runningLocalCloud(): LocalCloudState | undefined {
   }
 }
 
-export function printOutcome(report: InvokeReport) {
+function printOutcome(report: InvokeReport) {
   const { outcome } = report;
   if (outcome.kind === 'success') {
     process.stdout.write(`${JSON.stringify(outcome.json, null, 2)}\n`);
@@ -372,7 +403,7 @@ export function printOutcome(report: InvokeReport) {
 }
 
 /** The platform REPORT line, as Lambda writes it to CloudWatch Logs. */
-export function reportLine(report: InvokeReport): string {
+function reportLine(report: InvokeReport): string {
   const parts = [
     `REPORT RequestId: ${report.requestId}`,
     `Duration: ${formatMs(report.durationMs)}`,
@@ -385,7 +416,7 @@ export function reportLine(report: InvokeReport): string {
   return parts.join('\t');
 }
 
-export function numberOption(raw: string, flag: string, min: number, max: number): number {
+function numberOption(raw: string, flag: string, min: number, max: number): number {
   const value = Number(raw);
   if (!Number.isFinite(value) || value < min || value > max) {
     throw new CliError(`${flag} must be a number from ${min} to ${max}, not \`${raw}\``);
@@ -393,7 +424,7 @@ export function numberOption(raw: string, flag: string, min: number, max: number
   return value;
 }
 
-export function parseAssignment(raw: string): [string, string] {
+function parseAssignment(raw: string): [string, string] {
   const at = raw.indexOf('=');
   if (at <= 0) throw new CliError(`--env expects KEY=VALUE, not \`${raw}\``);
   return [raw.slice(0, at), raw.slice(at + 1)];

@@ -7,11 +7,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CliError } from '../errors.ts';
+import { freePort } from '../moto.ts';
 import { paths, projectRoot, toolEnvironment } from '../project.ts';
 import { percentile } from './stats.ts';
 
@@ -284,17 +284,6 @@ async function stopGroup(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => killGroup(child, 'SIGKILL'), 10_000);
   await exited;
   clearTimeout(timer);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 function sleep(ms: number): Promise<void> {
