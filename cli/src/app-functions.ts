@@ -207,12 +207,11 @@ export function functionsOf(stacks: readonly AssemblyStack[], outdir: string): A
 }
 
 /**
- * The construct that owns a function resource: `Stack/OrdersApi/Function/Resource` is
- * RustFunction `Stack/OrdersApi`; `Stack/Node/Resource` is a plain lambda.Function `Stack/Node`.
+ * The construct that owns a function resource: `Stack/OrdersApi/Resource` is the function
+ * `Stack/OrdersApi` (a RustFunction or any lambda.Function).
  */
 export function functionScope(resourcePath: string): string {
-  const owner = resourcePath.replace(/\/Resource$/, '');
-  return owner.split('/').length > 2 ? owner.replace(/\/Function$/, '') : owner;
+  return resourcePath.replace(/\/Resource$/, '');
 }
 
 /** One Allow statement of a role, its values as the template has them. */

@@ -173,15 +173,15 @@ describe('IAM widening against a previous template of the app', () => {
   });
 
   it('lists exactly the action a role gains: OrdersApi gets dynamodb:PutItem back', () => {
-    const previous = withoutAction(app.orders, 'OrdersApi/Role', 'dynamodb:PutItem');
+    const previous = withoutAction(app.orders, 'OrdersApiServiceRole', 'dynamodb:PutItem');
     const widening = stackWidening('FerruleOrders-dev', app.orders, previous);
     expect(widening).toEqual({
       stack: 'FerruleOrders-dev',
       deployed: true,
       roles: [
         {
-          role: 'OrdersApi/Role',
-          logicalId: expect.stringMatching(/^OrdersApiRole/),
+          role: 'OrdersApiServiceRole',
+          logicalId: expect.stringMatching(/^OrdersApiServiceRole/),
           newRole: false,
           grants: [{ action: 'dynamodb:PutItem', resource: 'OrdersTable/Table' }],
           managedPolicies: [],
@@ -194,7 +194,7 @@ describe('IAM widening against a previous template of the app', () => {
 
   it('finds no widening when the template is the deployed one, or when a role loses a grant', () => {
     expect(stackWidening('FerruleOrders-dev', app.orders, app.orders).roles).toEqual([]);
-    const narrower = withoutAction(app.orders, 'OrdersApi/Role', 'dynamodb:PutItem');
+    const narrower = withoutAction(app.orders, 'OrdersApiServiceRole', 'dynamodb:PutItem');
     expect(stackWidening('FerruleOrders-dev', narrower, app.orders).roles).toEqual([]);
   });
 
@@ -203,14 +203,14 @@ describe('IAM widening against a previous template of the app', () => {
     expect(widening.deployed).toBe(false);
     expect(widening.roles).toEqual([
       {
-        role: 'HelloHttp/Role',
-        logicalId: expect.stringMatching(/^HelloHttpRole/),
+        role: 'HelloHttpServiceRole',
+        logicalId: expect.stringMatching(/^HelloHttpServiceRole/),
         newRole: true,
         grants: [
-          { action: 'logs:CreateLogStream', resource: 'HelloHttp/Logs' },
-          { action: 'logs:PutLogEvents', resource: 'HelloHttp/Logs' },
           { action: 'xray:PutTelemetryRecords', resource: '*' },
           { action: 'xray:PutTraceSegments', resource: '*' },
+          { action: 'logs:CreateLogStream', resource: 'HelloHttpLogGroup' },
+          { action: 'logs:PutLogEvents', resource: 'HelloHttpLogGroup' },
         ],
         managedPolicies: [],
         trust: ['sts:AssumeRole by Service:lambda.amazonaws.com'],
@@ -220,7 +220,7 @@ describe('IAM widening against a previous template of the app', () => {
 
   it('does not count a grant that a wildcard of the deployed role already covers', () => {
     const previous = structuredClone(app.orders);
-    for (const statement of roleStatements(previous, 'OrdersApi/Role')) {
+    for (const statement of roleStatements(previous, 'OrdersApiServiceRole')) {
       const actions = [statement.Action].flat();
       if (actions.some((a) => a?.startsWith('dynamodb:'))) statement.Action = 'dynamodb:*';
     }
@@ -411,7 +411,7 @@ describe('runDeploy with its steps replaced', () => {
     rule: 'ADR002-JsonLogs',
     level: 'error',
     stack: 'FerruleHello-dev',
-    constructPath: 'FerruleHello-dev/HelloHttp/Function/Resource',
+    constructPath: 'FerruleHello-dev/HelloHttp/Resource',
     message: 'The function does not log JSON.',
     fix: 'Use RustFunction.',
   };
@@ -426,7 +426,7 @@ describe('runDeploy with its steps replaced', () => {
     );
     expect(recorded.cdk).toEqual([]);
     expect(recorded.stderr.join('\n')).toContain(
-      'error ADR002-JsonLogs (ADR002) on FerruleHello-dev/HelloHttp/Function/Resource',
+      'error ADR002-JsonLogs (ADR002) on FerruleHello-dev/HelloHttp/Resource',
     );
   });
 
@@ -467,14 +467,14 @@ describe('runDeploy with its steps replaced', () => {
   });
 
   it('refuses without a terminal when IAM widens, naming --yes; diffs but never deploys', async () => {
-    const previous = withoutAction(template, 'HelloHttp/Role', 'logs:PutLogEvents');
+    const previous = withoutAction(template, 'HelloHttpServiceRole', 'logs:PutLogEvents');
     const recorded = fakeSteps({ deployed: previous, interactive: false });
     await expect(deploy(recorded)).rejects.toThrow(
       'IAM widens (1 new grant, listed above) and there is no terminal to ask on: review them, then pass --yes to deploy',
     );
     expect(recorded.cdk.map((args) => args[0])).toEqual(['diff']);
     expect(recorded.stdout.join('')).toBe(
-      'IAM widens: 1 new grant on 1 role\n  FerruleHello-dev\n    HelloHttp/Role\n      + logs:PutLogEvents on HelloHttp/Logs\n',
+      'IAM widens: 1 new grant on 1 role\n  FerruleHello-dev\n    HelloHttpServiceRole\n      + logs:PutLogEvents on HelloHttpLogGroup\n',
     );
   });
 

@@ -29,7 +29,7 @@ function app(crate: string, statements: Statement[], variables: Record<string, u
         Environment: { Variables: variables },
         TracingConfig: { Mode: 'Active' },
       },
-      Metadata: { 'aws:cdk:path': 'App/Fn/Function/Resource', 'ferrule:crate': crate },
+      Metadata: { 'aws:cdk:path': 'App/Fn/Resource', 'ferrule:crate': crate },
     },
     FnRole: { Type: 'AWS::IAM::Role', Metadata: { 'aws:cdk:path': 'App/Fn/Role/Resource' } },
     FnPolicy: {

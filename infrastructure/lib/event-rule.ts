@@ -87,7 +87,7 @@ export class FerruleRule extends Construct {
       eventBus: props.eventBus,
     });
     this.rule.addTarget(
-      new targets.LambdaFunction(props.target.function, {
+      new targets.LambdaFunction(props.target, {
         deadLetterQueue: this.deadLetterQueue,
         retryAttempts,
         maxEventAge,

@@ -191,7 +191,7 @@ export class FerruleHttpApi extends Construct {
     return this.api.addRoutes({
       path,
       methods: [...methods],
-      integration: new HttpLambdaIntegration(`${fn.node.id}Integration`, fn.function),
+      integration: new HttpLambdaIntegration(`${fn.node.id}Integration`, fn),
       authorizer: authorized ? this.authorizer : new apigwv2.HttpNoneAuthorizer(),
       authorizationScopes: options.scopes ? [...options.scopes] : undefined,
     });

@@ -172,7 +172,7 @@ export class FerruleQueue extends Construct {
     }
     fn.addUses({ queues: [{ queue: this.queue, access: 'consume' }] });
     const mapping = new lambda.EventSourceMapping(this, 'Consumer', {
-      target: fn.function,
+      target: fn,
       eventSourceArn: this.queue.queueArn,
       batchSize,
       maxBatchingWindow: window,

@@ -6,7 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { archName, type OsRuntime, type Platform, runtimes } from './platform.ts';
 import { deadLetterAlarm, functionAlarms } from './private/alarms.ts';
 import { ACTIONS, type EnvironmentEntry, resolveUses } from './private/grants.ts';
@@ -27,7 +27,14 @@ export const COGNITO_TRIGGER_TIMEOUT = Duration.seconds(5);
 /** `auto`: ZIP unless the artifact exceeds a ZIP limit. `zip`/`image` force one. */
 export type Packaging = 'auto' | 'zip' | 'image';
 
-export interface RustFunctionProps {
+/**
+ * Everything `lambda.FunctionOptions` takes (VPC, layers, reserved concurrency, ephemeral storage,
+ * dead-letter and async settings, ...), plus the crate to deploy and what it uses. Not accepted, with
+ * a synth error saying why: `role` and `initialPolicy` (the function gets its own role granting what
+ * `uses` declares), `tracing` other than ACTIVE, `loggingFormat` other than JSON, and the deprecated
+ * `logFormat`, `applicationLogLevel`, `systemLogLevel`, `logRetentionRole` and `logRetentionRetryOptions`.
+ */
+export interface RustFunctionProps extends lambda.FunctionOptions {
   /** Name of the function crate in backend/functions/ (also its artifact folder). */
   readonly crate: string;
   /**
@@ -74,22 +81,26 @@ export interface RustFunctionProps {
    * and that an HTTP API (30 s limit) gets the function's own error rather than a gateway timeout
    */
   readonly timeout?: Duration;
-  /** @default - none */
-  readonly description?: string;
   /**
    * Plain configuration values. Never secrets: a name matching /secret|password|token|api key/ or a
    * value shaped like an AWS key fails synth; declare those under `uses.secrets`.
    * @default - none (the construct still sets FERRULE_SERVICE_NAME, FERRULE_STAGE, POWERTOOLS_SERVICE_NAME,
    * FERRULE_METRICS_NAMESPACE and POWERTOOLS_METRICS_NAMESPACE, and the variables `uses` names)
    */
-  readonly environment?: Readonly<Record<string, string>>;
+  readonly environment?: { [key: string]: string };
   /**
    * What the function reads and writes; grants exactly that (docs/constructs.md).
    * @default - nothing beyond its own log group and X-Ray
    */
   readonly uses?: Uses;
   /**
-   * Retention of the function's own log group.
+   * The function's log group.
+   * @default - a log group of its own, created beside the function (`<id>LogGroup`), kept for `logRetention`
+   */
+  readonly logGroup?: logs.ILogGroup;
+  /**
+   * Retention of the log group the construct creates (not a LogRetention custom resource, as
+   * `lambda.Function` would make of it).
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
@@ -97,12 +108,12 @@ export interface RustFunctionProps {
    * Lowest level of the function's own JSON log lines that reaches CloudWatch (`AWS_LAMBDA_LOG_LEVEL`).
    * @default lambda.ApplicationLogLevel.INFO
    */
-  readonly applicationLogLevel?: lambda.ApplicationLogLevel;
+  readonly applicationLogLevelV2?: lambda.ApplicationLogLevel;
   /**
    * Lowest level of Lambda's own platform log lines (START/END/REPORT are INFO).
    * @default lambda.SystemLogLevel.WARN — REPORT lines cost money; metrics carry the same numbers
    */
-  readonly systemLogLevel?: lambda.SystemLogLevel;
+  readonly systemLogLevelV2?: lambda.SystemLogLevel;
   /**
    * Errors, throttles and p99 duration above 80% of the timeout, on the service's dashboard and topic.
    * @default true
@@ -119,19 +130,21 @@ const FERRULE_VARIABLES = [
 ];
 
 /**
- * A Rust function on an OS-only Lambda runtime, the ADR-002 way: handler `bootstrap`
- * from the app's single workspace build (ZIP, or an image when too big), its own role
- * granting exactly what `uses` declares, its own log group with retention, JSON logs,
- * active X-Ray tracing, the service's environment and alarms.
+ * A Rust function on an OS-only Lambda runtime, the ADR-002 way: a `lambda.Function` (usable
+ * wherever CDK takes an `IFunction`) running `bootstrap` from the app's single workspace build
+ * (ZIP, or an image when too big), with its own role granting exactly what `uses` declares, its
+ * own log group with retention, JSON logs, active X-Ray tracing, the service's environment and alarms.
+ *
+ * The role and the log group are created beside the function (`<id>ServiceRole`, `<id>LogGroup`):
+ * `lambda.Function` needs both when it is constructed, before it can hold children of its own.
  */
-export class RustFunction extends Construct {
-  readonly function: lambda.Function;
-  readonly role: iam.Role;
-  readonly logGroup: logs.LogGroup;
+export class RustFunction extends lambda.Function {
+  /** The function's own role: exactly the grants `declaredGrants()` lists. */
+  declare readonly role: iam.Role;
+  declare readonly timeout: Duration;
   readonly service: FerruleService;
   readonly crate: string;
   readonly platform: Platform;
-  readonly timeout: Duration;
   /** The zip the function was deployed from (or its image built from). */
   readonly artifactPath: string;
   /** Sizes read from the zip's directory; undefined when it could not be read. */
@@ -142,126 +155,117 @@ export class RustFunction extends Construct {
   /** Errors, throttles and duration alarms (empty with `alarms: false`). */
   readonly alarms: cloudwatch.Alarm[] = [];
 
-  private readonly grants: DeclaredGrant[] = [];
-  private readonly env = new Map<string, EnvironmentEntry>();
+  private readonly declared: DeclaredGrant[] = [];
+  private readonly claimed = new Map<string, EnvironmentEntry>();
   private usesCount = 0;
   private asyncFailures?: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: RustFunctionProps) {
-    super(scope, id);
     const owner = `RustFunction ${id}`;
     validate(owner, props);
-    this.crate = props.crate;
-    this.service = props.service ?? FerruleService.of(this);
-    this.platform = {
+    const service = props.service ?? FerruleService.of(scope);
+    const platform: Platform = {
       runtime: props.runtime ?? 'al2023',
       architecture: props.architecture ?? lambda.Architecture.X86_64,
     };
-    this.timeout = props.timeout ?? Duration.seconds(10);
-
-    const workspace = WorkspaceBuild.of(this);
-    let artifact: { zipPath: string };
-    try {
-      artifact = workspace.artifact(props.crate, this.platform, {
-        artifactsDir: props.artifactsDir,
-        build: props.build,
+    const deployment = resolveDeployment(scope, owner, props, platform);
+    const timeout = props.timeout ?? Duration.seconds(10);
+    const logGroup =
+      props.logGroup ??
+      new logs.LogGroup(scope, `${id}LogGroup`, {
+        retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+        removalPolicy: RemovalPolicy.DESTROY,
       });
-    } catch (error) {
-      throw new Error(`${owner}: ${(error as Error).message}`);
-    }
-    this.artifactPath = artifact.zipPath;
-    const requested = props.packaging ?? 'auto';
-    if (requested === 'auto') {
-      const { sizes, problem } = workspace.inspect(artifact.zipPath);
-      this.artifactSizes = sizes;
-      if (problem) {
-        Annotations.of(this).addWarningV2(
-          '@ferrule/infrastructure:unreadable-artifact',
-          `cannot read the sizes of ${artifact.zipPath} (${problem}); packaging it as a ZIP`,
-        );
-      }
-      this.packaging =
-        sizes && (sizes.zippedBytes > ZIP_LIMIT_BYTES || sizes.unzippedBytes > UNZIPPED_LIMIT_BYTES)
-          ? 'image'
-          : 'zip';
-    } else {
-      this.packaging = requested;
-    }
-
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.role = new iam.Role(this, 'Role', {
+    const role = new iam.Role(scope, `${id}ServiceRole`, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Execution role of ${props.crate} (used by this function only)`,
     });
+    const environment: Record<string, string> = {
+      FERRULE_SERVICE_NAME: service.serviceName,
+      FERRULE_STAGE: service.stage,
+      POWERTOOLS_SERVICE_NAME: service.serviceName,
+      FERRULE_METRICS_NAMESPACE: service.metricsNamespace,
+      POWERTOOLS_METRICS_NAMESPACE: service.metricsNamespace,
+    };
+    // What FunctionOptions passes through as is: everything but what this construct decides.
+    const {
+      crate: _crate,
+      service: _service,
+      runtime: _runtime,
+      artifactsDir: _artifactsDir,
+      build: _build,
+      packaging: _packaging,
+      uses: _uses,
+      alarms: _alarms,
+      logRetention: _logRetention,
+      environment: _environment,
+      ...options
+    } = props;
+    super(scope, id, {
+      ...options,
+      code: deployment.code,
+      handler: deployment.packaging === 'image' ? lambda.Handler.FROM_IMAGE : 'bootstrap',
+      runtime: deployment.packaging === 'image' ? lambda.Runtime.FROM_IMAGE : runtimes[platform.runtime],
+      architecture: platform.architecture,
+      memorySize: props.memorySize ?? 256,
+      timeout,
+      role,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: props.applicationLogLevelV2 ?? lambda.ApplicationLogLevel.INFO,
+      systemLogLevelV2: props.systemLogLevelV2 ?? lambda.SystemLogLevel.WARN,
+      // Adds xray:PutTraceSegments/PutTelemetryRecords on * (X-Ray has no resource-level permissions).
+      tracing: lambda.Tracing.ACTIVE,
+      environment,
+    });
+    this.crate = props.crate;
+    this.service = service;
+    this.platform = platform;
+    this.artifactPath = deployment.zipPath;
+    this.artifactSizes = deployment.sizes;
+    this.packaging = deployment.packaging;
+    this.imageContext = deployment.imageContext;
+    for (const warning of deployment.warnings) {
+      Annotations.of(this).addWarningV2('@ferrule/infrastructure:unreadable-artifact', warning);
+    }
+
     // Only what the function's own log group needs: no AWSLambdaBasicExecutionRole.
     this.addGrant({
       origin: 'logs',
       reason: 'own log group',
       actions: [...ACTIONS.logs],
-      resources: [this.logGroup.logGroupArn],
+      resources: [logGroup.logGroupArn],
     });
-
-    let code: lambda.Code;
-    if (this.packaging === 'image') {
-      this.imageContext = prepareImageContext(artifact.zipPath, this.platform.runtime);
-      code = lambda.Code.fromAssetImage(this.imageContext, {
-        platform:
-          archName(this.platform.architecture) === 'arm64'
-            ? ecrAssets.Platform.LINUX_ARM64
-            : ecrAssets.Platform.LINUX_AMD64,
-      });
-    } else {
-      code = lambda.Code.fromAsset(artifact.zipPath);
-    }
-
     for (const name of FERRULE_VARIABLES) {
-      this.env.set(name, { value: '', declaredAt: 'the construct (from the service)' });
+      this.claimed.set(name, { value: '', declaredAt: 'the construct (from the service)' });
     }
-    const environment: Record<string, string> = {
-      FERRULE_SERVICE_NAME: this.service.serviceName,
-      FERRULE_STAGE: this.service.stage,
-      POWERTOOLS_SERVICE_NAME: this.service.serviceName,
-      FERRULE_METRICS_NAMESPACE: this.service.metricsNamespace,
-      POWERTOOLS_METRICS_NAMESPACE: this.service.metricsNamespace,
-    };
     for (const [name, value] of Object.entries(props.environment ?? {})) {
       this.claimVariable(name, { value, declaredAt: `environment.${name}` });
-      environment[name] = value;
+      this.addEnvironment(name, value);
     }
-
-    this.function = new lambda.Function(this, 'Function', {
-      code,
-      handler: this.packaging === 'image' ? lambda.Handler.FROM_IMAGE : 'bootstrap',
-      runtime: this.packaging === 'image' ? lambda.Runtime.FROM_IMAGE : runtimes[this.platform.runtime],
-      architecture: this.platform.architecture,
-      memorySize: props.memorySize ?? 256,
-      timeout: this.timeout,
-      description: props.description,
-      role: this.role,
-      logGroup: this.logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
-      applicationLogLevelV2: props.applicationLogLevel ?? lambda.ApplicationLogLevel.INFO,
-      systemLogLevelV2: props.systemLogLevel ?? lambda.SystemLogLevel.WARN,
-      // Adds xray:PutTraceSegments/PutTelemetryRecords on * (X-Ray has no resource-level permissions).
-      tracing: lambda.Tracing.ACTIVE,
-      environment,
-    });
     // Names the function after its crate in tools that read the template (the local cloud's logs).
-    (this.function.node.defaultChild as lambda.CfnFunction).addMetadata('ferrule:crate', props.crate);
-    this.grants.push({
+    (this.node.defaultChild as lambda.CfnFunction).addMetadata('ferrule:crate', props.crate);
+    this.declared.push({
       origin: 'tracing',
       reason: 'X-Ray (no resource-level permissions)',
       actions: [...ACTIONS.tracing],
       resources: ['*'],
     });
-    // The one `*` this construct grants: acknowledged here, once, for every stack.
-    Validations.of(this.role).acknowledge({
+    if (props.vpc) {
+      // What AWSLambdaVPCAccessExecutionRole grants, inline: Lambda manages the function's ENIs.
+      this.addGrant({
+        origin: 'vpc',
+        reason: 'network interfaces in the VPC (no resource-level permissions for Describe)',
+        actions: [...ACTIONS.vpc],
+        resources: ['*'],
+      });
+    }
+    // The `*` resources this construct grants: acknowledged here, once, for every stack.
+    Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Only xray:PutTraceSegments and xray:PutTelemetryRecords are on *: X-Ray has no resource-level permissions.',
+      reason: props.vpc
+        ? 'Only X-Ray (no resource-level permissions) and the ENI actions Lambda needs in a VPC are on *.'
+        : 'Only xray:PutTraceSegments and xray:PutTelemetryRecords are on *: X-Ray has no resource-level permissions.',
     });
 
     if (props.uses) this.addUses(props.uses);
@@ -270,7 +274,7 @@ export class RustFunction extends Construct {
         ...functionAlarms(
           this,
           this.service,
-          this.function,
+          this,
           `${this.service.serviceName}/${props.crate}`,
           this.timeout,
         ),
@@ -287,7 +291,7 @@ export class RustFunction extends Construct {
     const resolved = resolveUses(uses, at);
     for (const [name, entry] of resolved.environment) {
       this.claimVariable(name, entry);
-      this.function.addEnvironment(name, entry.value);
+      this.addEnvironment(name, entry.value);
     }
     for (const grant of resolved.grants) this.addGrant(grant);
   }
@@ -297,7 +301,7 @@ export class RustFunction extends Construct {
    * each declaration. Resources are tokens; compare with `Stack.of(fn).resolve(...)`.
    */
   declaredGrants(): DeclaredGrant[] {
-    return this.grants.map((grant) => ({
+    return this.declared.map((grant) => ({
       ...grant,
       actions: [...grant.actions],
       resources: [...grant.resources],
@@ -314,7 +318,7 @@ export class RustFunction extends Construct {
         `RustFunction ${this.node.id}: a Cognito ${operation.operationName} trigger gives up after 5 s, but timeout is ${this.timeout.toSeconds()} s; set timeout: Duration.seconds(5) (or less)`,
       );
     }
-    userPool.addTrigger(operation, this.function);
+    userPool.addTrigger(operation, this);
   }
 
   /**
@@ -326,7 +330,7 @@ export class RustFunction extends Construct {
     const queue = deadLetterQueue(this, 'AsyncFailures');
     this.asyncFailures = queue;
     this.addUses({ queues: [{ queue, access: 'send' }] });
-    this.function.configureAsyncInvoke({
+    this.configureAsyncInvoke({
       retryAttempts: 2,
       maxEventAge: Duration.hours(6),
       // Lambda sends with the function's role; the grant is the `send` declaration above.
@@ -339,7 +343,7 @@ export class RustFunction extends Construct {
   }
 
   private addGrant(grant: DeclaredGrant): void {
-    this.grants.push(grant);
+    this.declared.push(grant);
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: [...grant.actions], resources: [...grant.resources] }),
     );
@@ -348,17 +352,105 @@ export class RustFunction extends Construct {
   private claimVariable(name: string, entry: EnvironmentEntry): void {
     const owner = `RustFunction ${this.node.id}`;
     checkVariableName(owner, name, entry.declaredAt);
-    const existing = this.env.get(name);
+    const existing = this.claimed.get(name);
     if (existing) {
       throw new Error(
         `${owner}: ${entry.declaredAt}: ${name} is already set by ${existing.declaredAt}; choose another name`,
       );
     }
-    this.env.set(name, entry);
+    this.claimed.set(name, entry);
   }
 }
 
+interface Deployment {
+  readonly code: lambda.Code;
+  readonly zipPath: string;
+  readonly sizes?: ArtifactSizes;
+  readonly packaging: 'zip' | 'image';
+  readonly imageContext?: string;
+  /** Said on the function once it exists. */
+  readonly warnings: readonly string[];
+}
+
+/** The artifact of the crate for the platform, and how it is packaged. */
+function resolveDeployment(
+  scope: Construct,
+  owner: string,
+  props: RustFunctionProps,
+  platform: Platform,
+): Deployment {
+  const workspace = WorkspaceBuild.of(scope);
+  let zipPath: string;
+  try {
+    zipPath = workspace.artifact(props.crate, platform, {
+      artifactsDir: props.artifactsDir,
+      build: props.build,
+    }).zipPath;
+  } catch (error) {
+    throw new Error(`${owner}: ${(error as Error).message}`);
+  }
+  const requested = props.packaging ?? 'auto';
+  const warnings: string[] = [];
+  let sizes: ArtifactSizes | undefined;
+  let packaging: 'zip' | 'image' = requested === 'image' ? 'image' : 'zip';
+  if (requested === 'auto') {
+    const inspected = workspace.inspect(zipPath);
+    sizes = inspected.sizes;
+    if (inspected.problem) {
+      warnings.push(`cannot read the sizes of ${zipPath} (${inspected.problem}); packaging it as a ZIP`);
+    }
+    if (sizes && (sizes.zippedBytes > ZIP_LIMIT_BYTES || sizes.unzippedBytes > UNZIPPED_LIMIT_BYTES)) {
+      packaging = 'image';
+    }
+  }
+  if (packaging === 'zip')
+    return { code: lambda.Code.fromAsset(zipPath), zipPath, sizes, packaging, warnings };
+  const imageContext = prepareImageContext(zipPath, platform.runtime);
+  const code = lambda.Code.fromAssetImage(imageContext, {
+    platform:
+      archName(platform.architecture) === 'arm64'
+        ? ecrAssets.Platform.LINUX_ARM64
+        : ecrAssets.Platform.LINUX_AMD64,
+  });
+  return { code, zipPath, sizes, packaging, imageContext, warnings };
+}
+
+/** FunctionOptions that would undo what the construct guarantees, and what to do instead. */
+const REFUSED_OPTIONS: readonly (readonly [keyof lambda.FunctionOptions, string])[] = [
+  ['role', 'the function gets a role of its own granting exactly what `uses` declares; declare access there'],
+  [
+    'initialPolicy',
+    'declare access under `uses` (it grants exactly that and sets the variables the code reads)',
+  ],
+  ['logFormat', 'logs are JSON (ADR-002); set applicationLogLevelV2/systemLogLevelV2 for levels'],
+  ['applicationLogLevel', 'use applicationLogLevelV2'],
+  ['systemLogLevel', 'use systemLogLevelV2'],
+  ['logRetentionRole', 'the construct creates the log group itself (no LogRetention custom resource)'],
+  [
+    'logRetentionRetryOptions',
+    'the construct creates the log group itself (no LogRetention custom resource)',
+  ],
+];
+
 function validate(owner: string, props: RustFunctionProps): void {
+  for (const [name, instead] of REFUSED_OPTIONS) {
+    if (props[name] !== undefined) throw new Error(`${owner}: \`${name}\` is not accepted: ${instead}`);
+  }
+  if (props.tracing !== undefined && props.tracing !== lambda.Tracing.ACTIVE) {
+    throw new Error(
+      `${owner}: tracing must stay lambda.Tracing.ACTIVE (ADR-002: X-Ray traces), got ${props.tracing}`,
+    );
+  }
+  if (props.loggingFormat !== undefined && props.loggingFormat !== lambda.LoggingFormat.JSON) {
+    throw new Error(
+      `${owner}: loggingFormat must stay lambda.LoggingFormat.JSON (ADR-002: JSON logs), got ${props.loggingFormat}`,
+    );
+  }
+  if (props.logGroup !== undefined && props.logRetention !== undefined) {
+    throw new Error(
+      `${owner}: logRetention applies to the log group the construct creates; set the retention on the logGroup you pass instead`,
+    );
+  }
   if (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(props.crate)) {
     throw new Error(
       `${owner}: crate "${props.crate}" must be a kebab-case crate name from backend/functions/`,

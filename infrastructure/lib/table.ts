@@ -170,7 +170,7 @@ export class TableStreamConsumer extends Construct {
     });
     const destination = this.onFailure.queueArn;
     this.eventSourceMapping = new lambda.EventSourceMapping(this, 'Mapping', {
-      target: props.consumer.function,
+      target: props.consumer,
       eventSourceArn: streamArn,
       startingPosition: props.startingPosition ?? lambda.StartingPosition.LATEST,
       batchSize,
@@ -186,7 +186,7 @@ export class TableStreamConsumer extends Construct {
       iteratorAgeAlarm(
         this,
         service,
-        props.consumer.function,
+        props.consumer,
         label,
         props.iteratorAgeAlarmThreshold ?? Duration.minutes(1),
       ),

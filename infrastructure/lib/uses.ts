@@ -124,8 +124,8 @@ export interface Uses {
 
 /** One statement the construct put on the function's role, and why. */
 export interface DeclaredGrant {
-  /** `logs` and `tracing` come with every function; `uses` from a declaration. */
-  readonly origin: 'logs' | 'tracing' | 'uses';
+  /** `logs` and `tracing` come with every function, `vpc` with one in a VPC; `uses` from a declaration. */
+  readonly origin: 'logs' | 'tracing' | 'vpc' | 'uses';
   /** What it is for, for example `table Orders (read)`. */
   readonly reason: string;
   readonly actions: readonly string[];

@@ -139,7 +139,7 @@ describe('Cognito triggers', () => {
     fn.addUserPoolTrigger(pool, cognito.UserPoolOperation.PRE_SIGN_UP);
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::Cognito::UserPool', {
-      LambdaConfig: { PreSignUp: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PreSignUpFunction'), 'Arn'] } },
+      LambdaConfig: { PreSignUp: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PreSignUp'), 'Arn'] } },
     });
     template.hasResourceProperties('AWS::Lambda::Permission', { Principal: 'cognito-idp.amazonaws.com' });
   });
@@ -158,7 +158,7 @@ describe('FerruleRule', () => {
       EventPattern: { source: ['shop.orders'], 'detail-type': ['OrderPlaced'] },
       Targets: [
         Match.objectLike({
-          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^OnOrderFunction'), 'Arn'] },
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^OnOrder'), 'Arn'] },
           RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
           DeadLetterConfig: {
             Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^OrderPlacedDeadLetters'), 'Arn'] },
@@ -311,7 +311,7 @@ describe('FerruleQueue', () => {
     // The mapping waits for the role's policy: Lambda checks the permissions on creation.
     const mapping = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'))[0];
     expect(mapping?.DependsOn).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^WorkerRoleDefaultPolicy/)]),
+      expect.arrayContaining([expect.stringMatching(/^WorkerServiceRoleDefaultPolicy/)]),
     );
   });
 

@@ -212,7 +212,7 @@ describe('least privilege from declared use', () => {
       service,
       uses: { parameters: [{ parameter: service.importParameter('Max', 'max-items'), env: 'MAX_ITEMS' }] },
     });
-    expect(fn.function.node.defaultChild).toBeDefined();
+    expect(fn.node.defaultChild).toBeDefined();
     Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ MAX_ITEMS: 'ssm:/orders/prod/max-items' }) },
     });

@@ -46,7 +46,7 @@ const prod = ordersApp(prodProps);
 
 const id = (stack: Stack, construct: IConstruct) =>
   stack.getLogicalId((construct.node.defaultChild ?? construct) as never);
-const fnId = (crate: Crate) => id(dev.stack, dev.stack.functions[crate].function);
+const fnId = (crate: Crate) => id(dev.stack, dev.stack.functions[crate]);
 const ref = (construct: IConstruct) => ({ Ref: id(dev.stack, construct) });
 const arnOf = (construct: IConstruct) => ({ 'Fn::GetAtt': [id(dev.stack, construct), 'Arn'] });
 
@@ -361,7 +361,7 @@ function permissionTable(stack: OrdersStack, fn: RustFunction): string[] {
   return [...byResource].map(([target, actions]) => `${target}: ${actions.sort().join(' ')}`).sort();
 }
 
-const LOGS = (fn: string) => `${fn}/Logs.Arn: logs:CreateLogStream logs:PutLogEvents`;
+const LOGS = (fn: string) => `${fn}LogGroup.Arn: logs:CreateLogStream logs:PutLogEvents`;
 const XRAY = '*: xray:PutTelemetryRecords xray:PutTraceSegments';
 const SSM_ARN = (name: string) =>
   `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/orders/dev/${name}`;
@@ -552,9 +552,9 @@ describe('OrdersStack rule packs', () => {
     expect([...acks.keys()].sort()).toEqual(
       [
         ...ORDERS_CRATES.map(
-          (crate) => `${dev.stack.functions[crate].node.id}/Role AwsSolutions-IAM5[Resource::*]`,
+          (crate) => `${dev.stack.functions[crate].node.id}ServiceRole AwsSolutions-IAM5[Resource::*]`,
         ),
-        `OrdersStream/Role AwsSolutions-IAM5[Resource::${tableArn}/stream/*]`,
+        `OrdersStreamServiceRole AwsSolutions-IAM5[Resource::${tableArn}/stream/*]`,
         ...ORDERS_CRATES.map((crate) => `${dev.stack.functions[crate].node.id} Serverless-LambdaDLQ`),
         'FulfillmentQueue Serverless-LambdaEventSourceMappingDestination',
         ...failureQueues.flatMap((queue) => [
@@ -570,7 +570,9 @@ describe('OrdersStack rule packs', () => {
     for (const [what, reason] of acks) {
       expect(reason.length, what).toBeGreaterThanOrEqual(40);
     }
-    expect(acks.get('OrdersApi/Role AwsSolutions-IAM5[Resource::*]')).toMatch(/X-Ray has no resource-level/);
+    expect(acks.get('OrdersApiServiceRole AwsSolutions-IAM5[Resource::*]')).toMatch(
+      /X-Ray has no resource-level/,
+    );
   });
 
   it('still reports a new wildcard grant on an acknowledged role (the ADR-002 pack names each action)', () => {
@@ -580,7 +582,7 @@ describe('OrdersStack rule packs', () => {
     );
     expect(findings(app)).toEqual(
       expect.arrayContaining([
-        'ADR002-NoWildcardPermissions[Resource::*::s3:GetObject] Orders/OrdersApi/Role/DefaultPolicy/Resource',
+        'ADR002-NoWildcardPermissions[Resource::*::s3:GetObject] Orders/OrdersApiServiceRole/DefaultPolicy/Resource',
       ]),
     );
   });

@@ -1,7 +1,11 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, Size, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
@@ -37,7 +41,7 @@ describe('RustFunction defaults', () => {
         LogFormat: 'JSON',
         ApplicationLogLevel: 'INFO',
         SystemLogLevel: 'WARN',
-        LogGroup: { Ref: Match.stringLikeRegexp('^FnLogs') },
+        LogGroup: { Ref: Match.stringLikeRegexp('^FnLogGroup') },
       },
     });
   });
@@ -94,13 +98,14 @@ describe('RustFunction defaults', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
-          Match.objectLike({
-            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^FnLogs'), 'Arn'] },
-          }),
+          // lambda.Function adds X-Ray while it is constructed, before the construct adds its grants.
           Match.objectLike({
             Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
             Resource: '*',
+          }),
+          Match.objectLike({
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^FnLogGroup'), 'Arn'] },
           }),
         ]),
       },
@@ -110,8 +115,8 @@ describe('RustFunction defaults', () => {
   it('takes log retention and log levels from props', () => {
     const { template } = functionTemplate({
       logRetention: logs.RetentionDays.ONE_WEEK,
-      applicationLogLevel: lambda.ApplicationLogLevel.DEBUG,
-      systemLogLevel: lambda.SystemLogLevel.INFO,
+      applicationLogLevelV2: lambda.ApplicationLogLevel.DEBUG,
+      systemLogLevelV2: lambda.SystemLogLevel.INFO,
     });
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
     template.hasResourceProperties('AWS::Lambda::Function', {
@@ -153,6 +158,93 @@ describe('RustFunction defaults', () => {
   it('creates no alarms with alarms: false', () => {
     const { template } = functionTemplate({ alarms: false });
     template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
+  });
+});
+
+describe('RustFunction is a lambda.Function', () => {
+  it('passes the FunctionOptions it does not decide to the template', () => {
+    const { stack } = testStack();
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+    const layer = lambda.LayerVersion.fromLayerVersionArn(
+      stack,
+      'Layer',
+      'arn:aws:lambda:eu-west-1:123456789012:layer:extension:3',
+    );
+    const fn = new RustFunction(stack, 'Fn', {
+      crate: 'hello-http',
+      vpc,
+      layers: [layer],
+      reservedConcurrentExecutions: 7,
+      ephemeralStorageSize: Size.mebibytes(1024),
+      maxEventAge: Duration.minutes(5),
+      retryAttempts: 1,
+      description: 'inherited props',
+    });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Layers: ['arn:aws:lambda:eu-west-1:123456789012:layer:extension:3'],
+      ReservedConcurrentExecutions: 7,
+      EphemeralStorage: { Size: 1024 },
+      Description: 'inherited props',
+      VpcConfig: { SubnetIds: Match.anyValue(), SecurityGroupIds: Match.anyValue() },
+      // And the construct's own choices stay.
+      Handler: 'bootstrap',
+      TracingConfig: { Mode: 'Active' },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumEventAgeInSeconds: 300,
+      MaximumRetryAttempts: 1,
+    });
+    // In a VPC the role gets the ENI actions inline, still with no managed policy.
+    const roleId = stack.getLogicalId(fn.role.node.defaultChild as never);
+    expect(template.toJSON().Resources[roleId].Properties.ManagedPolicyArns).toBeUndefined();
+    expect(fn.declaredGrants().find((grant) => grant.origin === 'vpc')?.actions).toContain(
+      'ec2:CreateNetworkInterface',
+    );
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: roleId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: Match.arrayWith(['ec2:CreateNetworkInterface']), Resource: '*' }),
+        ]),
+      },
+    });
+  });
+
+  it('is accepted wherever CDK takes an IFunction', () => {
+    const { stack } = testStack();
+    const fn = new RustFunction(stack, 'Fn', { crate: 'hello-http' });
+    const asFunction: lambda.IFunction = fn;
+    new events.Rule(stack, 'Nightly', {
+      schedule: events.Schedule.rate(Duration.days(1)),
+      targets: [new targets.LambdaFunction(asFunction)],
+    });
+    fn.grantInvoke(new iam.ServicePrincipal('states.amazonaws.com'));
+    const template = Template.fromStack(stack);
+    const fnId = stack.getLogicalId(fn.node.defaultChild as never);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [fnId, 'Arn'] } })],
+    });
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Principal: 'states.amazonaws.com',
+      FunctionName: { 'Fn::GetAtt': [fnId, 'Arn'] },
+    });
+  });
+
+  it('uses a log group it is given and grants its role only that one', () => {
+    const { stack } = testStack();
+    const shared = new logs.LogGroup(stack, 'Shared', { retention: logs.RetentionDays.ONE_WEEK });
+    const fn = new RustFunction(stack, 'Fn', { crate: 'hello-http', logGroup: shared });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::Logs::LogGroup', 1);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      LoggingConfig: Match.objectLike({
+        LogGroup: { Ref: stack.getLogicalId(shared.node.defaultChild as never) },
+      }),
+    });
+    expect(fn.declaredGrants().find((grant) => grant.origin === 'logs')?.resources).toEqual([
+      shared.logGroupArn,
+    ]);
   });
 });
 

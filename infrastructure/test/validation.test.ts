@@ -54,6 +54,34 @@ describe('RustFunction props that make no sense fail at synth', () => {
     expect(functionError({ timeout: Duration.minutes(15) })).toBe('');
   });
 
+  it.each([
+    ['role', { role: 'ROLE' }, /`role` is not accepted: the function gets a role of its own/],
+    ['initialPolicy', { initialPolicy: [] }, /`initialPolicy` is not accepted: declare access under `uses`/],
+    [
+      'tracing',
+      { tracing: lambda.Tracing.DISABLED },
+      /tracing must stay lambda.Tracing.ACTIVE .* got Disabled/,
+    ],
+    [
+      'loggingFormat',
+      { loggingFormat: lambda.LoggingFormat.TEXT },
+      /loggingFormat must stay lambda.LoggingFormat.JSON/,
+    ],
+    [
+      'applicationLogLevel',
+      { applicationLogLevel: 'DEBUG' },
+      /`applicationLogLevel` is not accepted: use applicationLogLevelV2/,
+    ],
+  ])('refuses %s, which would undo what the construct guarantees', (_name, props, message) => {
+    expect(functionError(props as Partial<RustFunctionProps>)).toMatch(message);
+  });
+
+  it('accepts tracing ACTIVE and loggingFormat JSON, which it sets anyway', () => {
+    expect(functionError({ tracing: lambda.Tracing.ACTIVE, loggingFormat: lambda.LoggingFormat.JSON })).toBe(
+      '',
+    );
+  });
+
   it('timeout must be at least 1 second', () => {
     expect(functionError({ timeout: Duration.millis(500) })).toMatch(/timeout must be at least 1 second/);
   });

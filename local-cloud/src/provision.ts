@@ -919,7 +919,7 @@ class StackProvisioner {
   }
 }
 
-/** `orders-api` from `ferrule:crate`, else `OrdersApi` from the construct path `Stack/OrdersApi/Function/Resource`. */
+/** `orders-api` from `ferrule:crate`, else `OrdersApi` from the construct path `Stack/OrdersApi/Resource`. */
 function functionLabel(resource: TemplateResource): string {
   const crate = resource.metadata['ferrule:crate'];
   if (typeof crate === 'string') return crate;

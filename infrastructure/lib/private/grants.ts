@@ -35,6 +35,14 @@ export const ACTIONS = {
   keyEncrypt: ['kms:Decrypt', 'kms:GenerateDataKey'],
   logs: ['logs:CreateLogStream', 'logs:PutLogEvents'],
   tracing: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+  /** What AWSLambdaVPCAccessExecutionRole grants: Lambda creates and removes the function's ENIs. */
+  vpc: [
+    'ec2:AssignPrivateIpAddresses',
+    'ec2:CreateNetworkInterface',
+    'ec2:DeleteNetworkInterface',
+    'ec2:DescribeNetworkInterfaces',
+    'ec2:UnassignPrivateIpAddresses',
+  ],
 } as const satisfies Record<string, readonly string[]>;
 
 /** Every action a table declaration may list: whether it writes (customer-managed keys need GenerateDataKey). */
