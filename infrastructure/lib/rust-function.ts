@@ -1,4 +1,4 @@
-import { Annotations, Duration, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
@@ -9,6 +9,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { archName, type OsRuntime, type Platform, runtimes } from './platform.ts';
 import { deadLetterAlarm, functionAlarms } from './private/alarms.ts';
+import { CONSTRUCT_VARIABLES, crateEnvironment, environmentProblems } from './private/crate-environment.ts';
 import { ACTIONS, type EnvironmentEntry, resolveUses } from './private/grants.ts';
 import { prepareImageContext } from './private/image.ts';
 import { deadLetterQueue } from './private/queues.ts';
@@ -121,14 +122,6 @@ export interface RustFunctionProps extends lambda.FunctionOptions {
   readonly alarms?: boolean;
 }
 
-const FERRULE_VARIABLES = [
-  'FERRULE_SERVICE_NAME',
-  'FERRULE_STAGE',
-  'POWERTOOLS_SERVICE_NAME',
-  'FERRULE_METRICS_NAMESPACE',
-  'POWERTOOLS_METRICS_NAMESPACE',
-];
-
 /**
  * A Rust function on an OS-only Lambda runtime, the ADR-002 way: a `lambda.Function` (usable
  * wherever CDK takes an `IFunction`) running `bootstrap` from the app's single workspace build
@@ -236,7 +229,7 @@ export class RustFunction extends lambda.Function {
       actions: [...ACTIONS.logs],
       resources: [logGroup.logGroupArn],
     });
-    for (const name of FERRULE_VARIABLES) {
+    for (const name of CONSTRUCT_VARIABLES) {
       this.claimed.set(name, { value: '', declaredAt: 'the construct (from the service)' });
     }
     for (const [name, value] of Object.entries(props.environment ?? {})) {
@@ -269,6 +262,8 @@ export class RustFunction extends lambda.Function {
     });
 
     if (props.uses) this.addUses(props.uses);
+    // Checked once the whole app is built: event-source helpers and addEnvironment add variables later.
+    this.node.addValidation({ validate: () => this.environmentMismatches() });
     if (props.alarms ?? true) {
       this.alarms.push(
         ...functionAlarms(
@@ -340,6 +335,22 @@ export class RustFunction extends lambda.Function {
       deadLetterAlarm(this, this.service, queue, `${this.service.serviceName}/${this.crate} async failures`),
     );
     return queue;
+  }
+
+  /**
+   * The environment against the variables the crate declares in its Cargo.toml (required and
+   * optional): a missing required one fails at start in AWS, an unread one is a typo or left over.
+   */
+  private environmentMismatches(): string[] {
+    const declared = crateEnvironment(this.crate);
+    if (!declared) return [];
+    const cfn = this.node.defaultChild as lambda.CfnFunction;
+    const resolved = Stack.of(this).resolve(cfn.environment) as
+      | { variables?: Record<string, unknown> }
+      | undefined;
+    return environmentProblems(declared, resolved?.variables ?? {}, this.crate).map(
+      (problem) => `RustFunction ${this.node.id}: ${problem}`,
+    );
   }
 
   private addGrant(grant: DeclaredGrant): void {

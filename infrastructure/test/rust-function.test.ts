@@ -47,7 +47,7 @@ describe('RustFunction defaults', () => {
   });
 
   it("sets the service's environment for ferrule-logger and ferrule-metrics, then the function's own", () => {
-    const { template } = functionTemplate({ environment: { GREETING: 'hello' } });
+    const { template } = functionTemplate({ crate: 'worker', environment: { GREETING: 'hello' } });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: {

@@ -23,7 +23,7 @@ import { testStack } from './helpers.ts';
 function functionError(props: Partial<RustFunctionProps>, platforms?: string[]): string {
   const { stack } = testStack({ platforms });
   try {
-    new RustFunction(stack, 'Fn', { crate: 'hello-http', ...props });
+    new RustFunction(stack, 'Fn', { crate: 'worker', ...props });
     Template.fromStack(stack);
     return '';
   } catch (error) {
@@ -531,5 +531,58 @@ describe('FerruleService props that make no sense fail at synth', () => {
     expect(() => service.addParameter('P', { name: '/orders/dev/x', value: '1' })).toThrow(
       /parameter name "\/orders\/dev\/x" must be .* \(no leading \/; the \/<service>\/<stage>\/ prefix is added\)/,
     );
+  });
+});
+
+describe("RustFunction environment against the crate's declared variables", () => {
+  /** orders-api declares ORDERS_TABLE (required) and IDEMPOTENCY_EXPIRES_AFTER_SECS (optional). */
+  function ordersApiError(environment: Record<string, string>, later?: Record<string, string>): string {
+    const { stack } = testStack({ crates: ['orders-api'] });
+    try {
+      const fn = new RustFunction(stack, 'Api', { crate: 'orders-api', environment });
+      for (const [name, value] of Object.entries(later ?? {})) fn.addEnvironment(name, value);
+      Template.fromStack(stack);
+      return '';
+    } catch (error) {
+      return (error as Error).message;
+    }
+  }
+
+  it('refuses at synth an environment without a variable the crate requires, naming it and the manifest', () => {
+    expect(ordersApiError({})).toMatch(
+      /RustFunction Api: ORDERS_TABLE is required by crate orders-api \(backend\/functions\/orders-api\/Cargo.toml\) but not set/,
+    );
+  });
+
+  it('refuses a variable the crate does not read, including one added after construction', () => {
+    expect(ordersApiError({ ORDERS_TABLE: 'orders', ORDER_TABLE: 'typo' })).toMatch(
+      /ORDER_TABLE is set but crate orders-api does not read it; remove it, or declare it in backend\/functions\/orders-api\/Cargo.toml/,
+    );
+    expect(ordersApiError({ ORDERS_TABLE: 'orders' }, { LEFT_OVER: 'x' })).toMatch(
+      /LEFT_OVER is set but crate/,
+    );
+  });
+
+  it("accepts the required and optional variables, and the platform's own", () => {
+    expect(ordersApiError({ ORDERS_TABLE: 'orders', IDEMPOTENCY_EXPIRES_AFTER_SECS: '60' })).toBe('');
+    expect(
+      ordersApiError({ ORDERS_TABLE: 'orders', RUST_LOG: 'debug' }, { AWS_LAMBDA_EXEC_WRAPPER: '/opt/w' }),
+    ).toBe('');
+  });
+
+  it('accepts a required variable set by a uses declaration', () => {
+    const { stack } = testStack({ crates: ['orders-api'] });
+    const table = new dynamodb.TableV2(stack, 'Orders', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+    });
+    new RustFunction(stack, 'Api', {
+      crate: 'orders-api',
+      uses: { tables: [{ table, actions: ['GetItem'], env: 'ORDERS_TABLE' }] },
+    });
+    expect(() => Template.fromStack(stack)).not.toThrow();
+  });
+
+  it('compares nothing for a crate that is not in backend/functions', () => {
+    expect(functionError({ crate: 'worker', environment: { ANYTHING: 'x' } })).toBe('');
   });
 });

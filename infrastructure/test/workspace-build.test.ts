@@ -11,7 +11,8 @@ import { prepareImageContext } from '../lib/private/image.ts';
 import { readZipEntries, readZipEntry, readZipSizes, type ZipEntry } from '../lib/private/zip.ts';
 import { bootstrapZip, fakeArtifacts, makeZip, testStack, writeArtifacts } from './helpers.ts';
 
-const CRATES = ['orders-api', 'orders-worker', 'orders-stream'];
+// Crates that are not in backend/functions: their environment is not compared with a manifest.
+const CRATES = ['shop-api', 'shop-worker', 'shop-stream'];
 
 /** A builder that writes every crate's zip where the real one would, and records each call. */
 function fakeBuilder(crates: readonly string[] = CRATES) {
@@ -69,10 +70,10 @@ describe('WorkspaceBuild: one build per synth', () => {
     const workspace = WorkspaceBuild.configure(app, { artifactsDir: emptyDir(), build: true, builder });
     const one = new Stack(app, 'One');
     const two = new Stack(app, 'Two');
-    new RustFunction(one, 'Api', { crate: 'orders-api' });
-    new RustFunction(two, 'Worker', { crate: 'orders-worker' });
-    new RustFunction(two, 'Arm', { crate: 'orders-stream', architecture: lambda.Architecture.ARM_64 });
-    new RustFunction(one, 'Arm2', { crate: 'orders-api', architecture: lambda.Architecture.ARM_64 });
+    new RustFunction(one, 'Api', { crate: 'shop-api' });
+    new RustFunction(two, 'Worker', { crate: 'shop-worker' });
+    new RustFunction(two, 'Arm', { crate: 'shop-stream', architecture: lambda.Architecture.ARM_64 });
+    new RustFunction(one, 'Arm2', { crate: 'shop-api', architecture: lambda.Architecture.ARM_64 });
     expect(workspace.requests.map((r) => r.platformName)).toEqual(['al2023-x86_64', 'al2023-arm64']);
   });
 
@@ -82,16 +83,16 @@ describe('WorkspaceBuild: one build per synth', () => {
       const app = new App({ context: { 'ferrule:build': value, 'ferrule:artifacts': emptyDir() } });
       const workspace = WorkspaceBuild.configure(app, { builder });
       expect(workspace.buildAllowed).toBe(true);
-      new RustFunction(new Stack(app, 'S'), 'Api', { crate: 'orders-api' });
+      new RustFunction(new Stack(app, 'S'), 'Api', { crate: 'shop-api' });
       expect(workspace.buildCount).toBe(1);
     }
   });
 
   it('reads prebuilt artifacts from context ferrule:artifacts', () => {
-    const dir = fakeArtifacts(['al2023-x86_64'], ['orders-api']);
+    const dir = fakeArtifacts(['al2023-x86_64'], ['shop-api']);
     const app = new App({ context: { 'ferrule:artifacts': dir } });
-    const fn = new RustFunction(new Stack(app, 'S'), 'Api', { crate: 'orders-api' });
-    expect(fn.artifactPath).toBe(join(dir, 'al2023-x86_64/orders-api/bootstrap.zip'));
+    const fn = new RustFunction(new Stack(app, 'S'), 'Api', { crate: 'shop-api' });
+    expect(fn.artifactPath).toBe(join(dir, 'al2023-x86_64/shop-api/bootstrap.zip'));
     expect(WorkspaceBuild.of(app).buildCount).toBe(0);
   });
 
@@ -100,7 +101,7 @@ describe('WorkspaceBuild: one build per synth', () => {
     const app = new App();
     const workspace = WorkspaceBuild.configure(app, { artifactsDir: emptyDir(), builder });
     expect(workspace.buildAllowed).toBe(false);
-    new RustFunction(new Stack(app, 'S'), 'Api', { crate: 'orders-api', build: true });
+    new RustFunction(new Stack(app, 'S'), 'Api', { crate: 'shop-api', build: true });
     expect(workspace.buildCount).toBe(1);
   });
 
@@ -112,7 +113,7 @@ describe('WorkspaceBuild: one build per synth', () => {
   });
 
   it('fails clearly when the build did not produce the crate (not a function crate)', () => {
-    const { builder } = fakeBuilder(['orders-api']);
+    const { builder } = fakeBuilder(['shop-api']);
     const app = new App();
     WorkspaceBuild.configure(app, { artifactsDir: emptyDir(), build: true, builder });
     const stack = new Stack(app, 'S');

@@ -1,5 +1,6 @@
 //! Test helpers shared by every Ferrule crate: event fixtures, Lambda contexts
-//! ([`ContextBuilder`]) and, with the `moto` feature, the moto server ([`moto`]).
+//! ([`ContextBuilder`]), with the `moto` feature the moto server ([`moto`]), and with the
+//! `manifest` feature the configuration contract of a function crate ([`manifest`]).
 //!
 //! Event fixtures live once in `backend/events/<source>/<variant>.json` and are read by
 //! Rust tests, the `ferrule` CLI and the Runtime API emulator alike. A fixture is named by
@@ -13,6 +14,8 @@
 use std::path::{Path, PathBuf};
 
 mod context;
+#[cfg(feature = "manifest")]
+pub mod manifest;
 #[cfg(feature = "moto")]
 pub mod moto;
 

@@ -422,6 +422,13 @@ fn log_outcome(outcome: &ShipOutcome) {
 
 #[cfg(test)]
 mod tests {
+
+    /// The variables the configuration type reads are the ones `Cargo.toml` declares, which
+    /// `RustFunction` checks the CDK environment against.
+    #[test]
+    fn config_reads_exactly_what_the_manifest_declares() {
+        ferrule_testkit::manifest::check_config_matches_manifest::<super::Config>().unwrap();
+    }
     use ferrule_parameters::{load_config_from, InMemoryStore as InMemoryParameters, Parameters};
     use ferrule_secrets::{InMemorySecretStore, SecretValue};
     use ferrule_testkit::ContextBuilder;

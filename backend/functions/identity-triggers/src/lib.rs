@@ -301,6 +301,13 @@ fn profile_from(
 
 #[cfg(test)]
 mod tests {
+
+    /// The variables the configuration type reads are the ones `Cargo.toml` declares, which
+    /// `RustFunction` checks the CDK environment against.
+    #[test]
+    fn config_reads_exactly_what_the_manifest_declares() {
+        ferrule_testkit::manifest::check_config_matches_manifest::<super::Settings>().unwrap();
+    }
     use super::*;
     use ferrule_errors::ErrorKind;
     use ferrule_parameters::{load_config_from, InMemoryStore as ParameterMemory, Parameters};

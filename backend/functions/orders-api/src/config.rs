@@ -136,6 +136,13 @@ impl Config {
 
 #[cfg(test)]
 mod tests {
+
+    /// The variables the configuration type reads are the ones `Cargo.toml` declares, which
+    /// `RustFunction` checks the CDK environment against.
+    #[test]
+    fn config_reads_exactly_what_the_manifest_declares() {
+        ferrule_testkit::manifest::check_config_matches_manifest::<super::Config>().unwrap();
+    }
     use super::*;
     use ferrule_parameters::InMemoryStore;
 
