@@ -5,6 +5,7 @@ export default defineConfig({
     // The AWS SDK's notice that its 2027 releases need Node.js 22 (docs/local-cloud.md).
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     include: [
+      'toolchain/test/**/*.test.ts',
       'emulator/test/**/*.test.ts',
       'local-cloud/test/**/*.test.ts',
       'cli/test/**/*.test.ts',

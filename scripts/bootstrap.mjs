@@ -86,6 +86,8 @@ async function npmDependencies() {
     'cli/package.json',
     'emulator/package.json',
     'infrastructure/package.json',
+    'local-cloud/package.json',
+    'toolchain/package.json',
   );
   if (stampMatches(stamp, hash)) return;
   const hasLock = existsSync(join(root, 'package-lock.json'));

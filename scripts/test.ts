@@ -22,6 +22,7 @@ import {
   synthesize,
   toolEnvironment,
 } from '@ferrule/cli';
+import { synthFresh } from '@ferrule/toolchain/freshness';
 import { loadEvals, runSkillEvals } from '../cli/src/agent/evals.ts';
 import {
   biomeCheck,
@@ -31,7 +32,6 @@ import {
   rustfmtCheck,
   tscCheck,
 } from '../cli/src/checks.ts';
-import { synthFresh } from '../cli/src/freshness.ts';
 import { describeProblems, runDocsChecks } from './docs/check.ts';
 import { failureCount, formatReport, runFuzz } from './fuzz/run.ts';
 import { runScaffold, SCAFFOLD_CASES } from './scaffold.ts';

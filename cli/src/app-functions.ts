@@ -3,9 +3,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { defaultPlatform, type Platform, paths } from '@ferrule/toolchain/project';
+import { synthesize } from '@ferrule/toolchain/synth';
 import { CliError } from './errors.ts';
-import { defaultPlatform, type Platform, paths } from './project.ts';
-import { synthesize } from './synth.ts';
 
 /** One resource of a template, as CloudFormation has it. */
 export interface TemplateResource {

@@ -5,6 +5,14 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import {
+  defaultPlatform,
+  type Platform,
+  paths,
+  projectRoot,
+  toolEnvironment,
+} from '@ferrule/toolchain/project';
+import { runCdkSynth, synthFailure } from '@ferrule/toolchain/synth';
+import {
   type AssemblyStack,
   constructPathOf,
   functionsOf,
@@ -13,8 +21,6 @@ import {
 } from './app-functions.ts';
 import { CliError } from './errors.ts';
 import { compareApp, type IamComparison, iamFindings } from './iam/compare.ts';
-import { defaultPlatform, type Platform, paths, projectRoot, toolEnvironment } from './project.ts';
-import { runCdkSynth, synthFailure } from './synth.ts';
 
 export type FindingLevel = 'error' | 'warning' | 'info';
 

@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { promisify } from 'node:util';
-import { paths, projectRoot } from './project.ts';
+import { paths, projectRoot } from '@ferrule/toolchain/project';
 
 const execFileAsync = promisify(execFile);
 

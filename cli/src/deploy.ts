@@ -4,18 +4,9 @@
 // checked. The one command that talks to AWS by default, with the shell's credentials.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { buildFunctions } from './build.ts';
-import { type CheckFinding, type CheckOptions, type CheckReport, runCheck } from './check.ts';
-import { CliError } from './errors.ts';
-import { artifactsFresh } from './freshness.ts';
-import {
-  type CloudFormationTemplate,
-  iamWidens,
-  type StackWidening,
-  stackWidening,
-  wideningCount,
-} from './iam/widening.ts';
-import { runCommand } from './process.ts';
+import { buildFunctions } from '@ferrule/toolchain/build';
+import { artifactsFresh } from '@ferrule/toolchain/freshness';
+import { runCommand } from '@ferrule/toolchain/process';
 import {
   defaultPlatform,
   listFunctions,
@@ -23,7 +14,16 @@ import {
   paths,
   projectRoot,
   toolEnvironment,
-} from './project.ts';
+} from '@ferrule/toolchain/project';
+import { type CheckFinding, type CheckOptions, type CheckReport, runCheck } from './check.ts';
+import { CliError } from './errors.ts';
+import {
+  type CloudFormationTemplate,
+  iamWidens,
+  type StackWidening,
+  stackWidening,
+  wideningCount,
+} from './iam/widening.ts';
 import { painter } from './style.ts';
 
 export interface DeployOptions {

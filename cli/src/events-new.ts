@@ -2,10 +2,10 @@
 // from a fixture of that source, or, for a source with none yet, a minimal payload.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
+import { projectRoot } from '@ferrule/toolchain/project';
 import { CliError } from './errors.ts';
 import { FIXTURE_NAME_RULE, fixtureNameProblem, SKELETONS } from './event-skeletons.ts';
 import { fixturePath, listFixtures } from './events.ts';
-import { projectRoot } from './project.ts';
 
 export { FIXTURE_NAME_RULE, fixtureNameProblem, SKELETONS };
 

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { paths } from '@ferrule/toolchain/project';
 import { CliError } from './errors.ts';
-import { paths } from './project.ts';
 
 /** Every fixture of backend/events/, as `<source>/<variant>` names, sorted. */
 export function listFixtures(source?: string): string[] {

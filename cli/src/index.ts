@@ -1,4 +1,38 @@
 export {
+  type Architecture,
+  artifactPath,
+  type BuiltArtifact,
+  buildFunctions,
+  buildPackages,
+  type CommandResult,
+  compareVersions,
+  defaultPlatform,
+  describeArtifact,
+  type FunctionInfo,
+  findFunction,
+  freePort,
+  glibcOf,
+  highestGlibcIn,
+  highestGlibcVersion,
+  lambdaRuntimeId,
+  listFunctions,
+  type MotoServer,
+  type OsRuntime,
+  type Platform,
+  parsePlatform,
+  paths,
+  platformName,
+  projectRoot,
+  type RunCommandOptions,
+  resetMoto,
+  runCommand,
+  startMoto,
+  synthesize,
+  toolEnvironment,
+  ZIP_BUDGET_BYTES,
+  ZIP_LIMIT_BYTES,
+} from '@ferrule/toolchain';
+export {
   type AppFunction,
   type AppPermission,
   type AppTrigger,
@@ -13,14 +47,6 @@ export {
   SUBJECT_NAMES,
 } from './bench/index.ts';
 export {
-  type BuiltArtifact,
-  buildFunctions,
-  buildPackages,
-  describeArtifact,
-  ZIP_BUDGET_BYTES,
-  ZIP_LIMIT_BYTES,
-} from './build.ts';
-export {
   CFN_LINT_OPTIONS,
   type CheckFinding,
   type CheckGroup,
@@ -33,7 +59,6 @@ export { CliError } from './errors.ts';
 export { fixturePath, listFixtures, loadEvent } from './events.ts';
 export { fixtureNameProblem, type NewFixtureResult, newFixture } from './events-new.ts';
 export { formatBytes, formatMs, table } from './format.ts';
-export { compareVersions, highestGlibcIn, highestGlibcVersion } from './glibc.ts';
 export {
   analyzeFunction,
   type CodeCall,
@@ -50,25 +75,6 @@ export {
   type PlatformGrant,
 } from './iam/compare.ts';
 export { main, program } from './main.ts';
-export { freePort, type MotoServer, resetMoto, startMoto } from './moto.ts';
-export { type CommandResult, type RunCommandOptions, runCommand } from './process.ts';
-export {
-  type Architecture,
-  artifactPath,
-  defaultPlatform,
-  type FunctionInfo,
-  findFunction,
-  glibcOf,
-  lambdaRuntimeId,
-  listFunctions,
-  type OsRuntime,
-  type Platform,
-  parsePlatform,
-  paths,
-  platformName,
-  projectRoot,
-  toolEnvironment,
-} from './project.ts';
 export {
   functionNameProblem,
   NAME_RULE,
@@ -80,4 +86,3 @@ export {
   TRIGGERS,
   type Trigger,
 } from './scaffold/index.ts';
-export { synthesize } from './synth.ts';

@@ -5,10 +5,10 @@
 // with the app's resources) and its settings are decided once, as `ferrule invoke` decides them.
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { findFunction, listFunctions, parsePlatform, paths, projectRoot } from '@ferrule/toolchain/project';
 import { type InvokeFlags, invokeSettings, openTarget, printReport, run } from './actions/invoke.ts';
 import { CliError } from './errors.ts';
 import { loadEvent } from './events.ts';
-import { findFunction, listFunctions, parsePlatform, paths, projectRoot } from './project.ts';
 import {
   ChangeQueue,
   DEFAULT_DEBOUNCE_MS,

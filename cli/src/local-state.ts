@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { projectRoot } from './project.ts';
+import { projectRoot } from '@ferrule/toolchain/project';
 
 /** Where a running local cloud says where it is (read by `ferrule trigger` and `ferrule token`). */
 export const LOCAL_CLOUD_STATE = join(projectRoot, '.ferrule/local-cloud.json');

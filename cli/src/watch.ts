@@ -25,10 +25,7 @@ import {
 import { dirname, join, relative, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { LocalCloud, LogSink } from '@ferrule/local-cloud';
-import { watch } from 'chokidar';
-import yazl from 'yazl';
-import { platformTargetDir, runCargo } from './build.ts';
-import { CliError } from './errors.ts';
+import { platformTargetDir, runCargo } from '@ferrule/toolchain/build';
 import {
   type Architecture,
   listFunctions,
@@ -38,8 +35,11 @@ import {
   projectRoot,
   rustTarget,
   toolEnvironment,
-} from './project.ts';
-import { synthesize } from './synth.ts';
+} from '@ferrule/toolchain/project';
+import { synthesize } from '@ferrule/toolchain/synth';
+import { watch } from 'chokidar';
+import yazl from 'yazl';
+import { CliError } from './errors.ts';
 
 /** The Cargo profile watch builds use (backend/Cargo.toml). */
 export const WATCH_PROFILE = 'local';

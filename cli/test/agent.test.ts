@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { projectRoot } from '@ferrule/toolchain/project';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadEvals } from '../src/agent/evals.ts';
 import { editedFile, formatAfterEdit } from '../src/agent/hooks.ts';
@@ -9,7 +10,6 @@ import { formatJson, GENERATED_MARKER, renderProjections } from '../src/agent/pr
 import { loadSources } from '../src/agent/sources.ts';
 import { checkProjections, describeCheck, syncProjections } from '../src/agent/sync.ts';
 import { firstRustProblem, summarize } from '../src/agent/verify.ts';
-import { projectRoot } from '../src/project.ts';
 
 const bin = join(projectRoot, 'cli/bin/ferrule.mjs');
 

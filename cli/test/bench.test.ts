@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalFunction } from '@ferrule/emulator';
+import { listFunctions, projectRoot } from '@ferrule/toolchain/project';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkBenchResult } from '../src/bench/check.ts';
 import { invocationCost, LAMBDA_PRICES } from '../src/bench/cost.ts';
@@ -22,7 +23,6 @@ import {
 } from '../src/bench/result.ts';
 import { percentile, spread } from '../src/bench/stats.ts';
 import { allSubjects, contains, ordersGetEvent, SEED, SUBJECT_NAMES } from '../src/bench/subjects.ts';
-import { listFunctions, projectRoot } from '../src/project.ts';
 
 const bin = join(projectRoot, 'cli/bin/ferrule.mjs');
 const flat = (value: number) => ({ p50: value, p90: value, p99: value });

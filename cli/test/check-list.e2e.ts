@@ -3,10 +3,10 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { artifactPath, projectRoot } from '@ferrule/toolchain/project';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppFunction, listAppFunctions } from '../src/app-functions.ts';
 import { type CheckReport, runCheck } from '../src/check.ts';
-import { artifactPath, projectRoot } from '../src/project.ts';
 import { runFerrule } from './run-ferrule.ts';
 
 const violationApp = `node --import tsx ${join(projectRoot, 'cli/test/fixtures/violation-app.ts')}`;

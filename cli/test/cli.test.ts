@@ -2,11 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { platformTargetDir } from '@ferrule/toolchain/build';
+import { highestGlibcIn } from '@ferrule/toolchain/glibc';
+import { projectRoot, toolEnvironment } from '@ferrule/toolchain/project';
+import { synthFailure } from '@ferrule/toolchain/synth';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { platformTargetDir } from '../src/build.ts';
-import { highestGlibcIn } from '../src/glibc.ts';
-import { projectRoot, toolEnvironment } from '../src/project.ts';
-import { synthFailure } from '../src/synth.ts';
 import { runFerrule } from './run-ferrule.ts';
 
 const ferrule = (...args: string[]) => runFerrule(args);

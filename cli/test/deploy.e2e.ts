@@ -14,10 +14,10 @@ import {
   DescribeStacksCommand,
   GetTemplateCommand,
 } from '@aws-sdk/client-cloudformation';
+import { type MotoServer, startMoto } from '@ferrule/toolchain/moto';
+import { runCommand } from '@ferrule/toolchain/process';
+import { artifactPath, paths, projectRoot, toolEnvironment } from '@ferrule/toolchain/project';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type MotoServer, startMoto } from '../src/moto.ts';
-import { runCommand } from '../src/process.ts';
-import { artifactPath, paths, projectRoot, toolEnvironment } from '../src/project.ts';
 import { runFerrule } from './run-ferrule.ts';
 
 const cdk = join(projectRoot, 'node_modules/.bin/cdk');

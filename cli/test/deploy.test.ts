@@ -5,6 +5,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { paths, projectRoot } from '@ferrule/toolchain/project';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,7 +30,6 @@ import {
 } from '../src/deploy.ts';
 import { CliError } from '../src/errors.ts';
 import { type CloudFormationTemplate, iamWidens, stackWidening } from '../src/iam/widening.ts';
-import { paths, projectRoot } from '../src/project.ts';
 import { runFerrule } from './run-ferrule.ts';
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;

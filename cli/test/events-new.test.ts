@@ -11,9 +11,9 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { projectRoot } from '@ferrule/toolchain/project';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fixtureNameProblem, SKELETONS } from '../src/events-new.ts';
-import { projectRoot } from '../src/project.ts';
 import { runFerrule } from './run-ferrule.ts';
 
 let root: string;

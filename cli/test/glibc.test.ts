@@ -1,5 +1,5 @@
+import { compareVersions, highestGlibcIn } from '@ferrule/toolchain/glibc';
 import { describe, expect, it } from 'vitest';
-import { compareVersions, highestGlibcIn } from '../src/glibc.ts';
 
 describe('version order', () => {
   it('compares dotted versions by number, with missing parts as zero', () => {

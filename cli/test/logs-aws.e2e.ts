@@ -12,10 +12,10 @@ import {
   PutLogEventsCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { functionResources, readAssembly } from '@ferrule/local-cloud/assembly';
+import { type MotoServer, startMoto } from '@ferrule/toolchain/moto';
+import { paths } from '@ferrule/toolchain/project';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsLogs } from '../src/actions/logs-aws.ts';
-import { type MotoServer, startMoto } from '../src/moto.ts';
-import { paths } from '../src/project.ts';
 import { follow, json } from './logs-helpers.ts';
 import { runFerrule } from './run-ferrule.ts';
 

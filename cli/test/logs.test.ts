@@ -3,8 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { LogFiles, logFileOf } from '@ferrule/local-cloud/log-files';
+import { paths } from '@ferrule/toolchain/project';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { paths } from '../src/project.ts';
 import { follow, json } from './logs-helpers.ts';
 import { runFerrule } from './run-ferrule.ts';
 

@@ -10,13 +10,13 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildFunctions } from '@ferrule/toolchain/build';
+import { artifactPath, defaultPlatform, paths, projectRoot } from '@ferrule/toolchain/project';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatJson } from '../src/agent/projections.ts';
 import { syncProjections } from '../src/agent/sync.ts';
-import { buildFunctions } from '../src/build.ts';
-import { artifactPath, defaultPlatform, paths, projectRoot } from '../src/project.ts';
 import { declarationFile } from '../src/scaffold/index.ts';
 
 const bin = join(projectRoot, 'cli/bin/ferrule.mjs');

@@ -2,7 +2,7 @@
 // tests of the commands.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { projectRoot } from '../src/project.ts';
+import { projectRoot } from '@ferrule/toolchain/project';
 
 export const ferruleBin = join(projectRoot, 'cli/bin/ferrule.mjs');
 

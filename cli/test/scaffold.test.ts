@@ -1,8 +1,8 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { projectRoot } from '@ferrule/toolchain/project';
 import { afterAll, describe, expect, it } from 'vitest';
-import { projectRoot } from '../src/project.ts';
 import {
   functionNameProblem,
   indexFile,

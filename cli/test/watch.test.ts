@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalFunction } from '@ferrule/emulator';
+import { defaultPlatform } from '@ferrule/toolchain/project';
 import { afterAll, describe, expect, it } from 'vitest';
 // Through the same path as the helpers' LogSink (a copy of the repository that links node_modules
 // back to the original would otherwise see two LogSink declarations).
@@ -21,7 +22,6 @@ import {
   writeAssembly,
 } from '../../local-cloud/test/helpers.ts';
 import { startInvokeLoop } from '../src/invoke-watch.ts';
-import { defaultPlatform } from '../src/project.ts';
 import {
   ignoredChange,
   startWatch,

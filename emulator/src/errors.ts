@@ -1,5 +1,5 @@
 /** What the emulator itself could not do (as opposed to what the function did wrong). */
-export type EmulatorErrorCode = 'ArtifactNotFound' | 'InvalidArtifact' | 'Stopped' | 'Busy';
+export type EmulatorErrorCode = 'Stopped' | 'Busy';
 
 export class EmulatorError extends Error {
   constructor(

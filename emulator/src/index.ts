@@ -1,4 +1,9 @@
-export { type ExtractedArtifact, extractArtifact, inspectArtifact, MAX_UNZIPPED_BYTES } from './artifact.ts';
+export {
+  type ExtractedArtifact,
+  extractArtifact,
+  inspectArtifact,
+  MAX_UNZIPPED_BYTES,
+} from '@ferrule/toolchain/artifact';
 export {
   DEFAULT_MEMORY_MB,
   DEFAULT_TIMEOUT_SECONDS,

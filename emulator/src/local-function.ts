@@ -5,7 +5,7 @@ import { rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { type ExtractedArtifact, extractArtifact } from './artifact.ts';
+import { type ExtractedArtifact, extractArtifact } from '@ferrule/toolchain/artifact';
 import {
   DEFAULT_TIMEOUT_SECONDS,
   type FunctionSettings,

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EmulatorError, extractArtifact, LocalFunction, type LocalFunctionOptions } from '../src/index.ts';
+import { extractArtifact, LocalFunction, type LocalFunctionOptions } from '../src/index.ts';
 import { artifactWithoutBootstrap, testArtifact } from './helpers.ts';
 
 const started: LocalFunction[] = [];
@@ -238,7 +238,10 @@ describe('extractArtifact', () => {
 
   it('refuses a zip without bootstrap, a missing file and a file that is not a zip', async () => {
     await expect(extractArtifact(await artifactWithoutBootstrap())).rejects.toThrow(/no `bootstrap`/);
-    await expect(extractArtifact('/nonexistent/bootstrap.zip')).rejects.toBeInstanceOf(EmulatorError);
+    await expect(extractArtifact('/nonexistent/bootstrap.zip')).rejects.toMatchObject({
+      name: 'ArtifactError',
+      code: 'ArtifactNotFound',
+    });
     const notZip = `${await testArtifact()}.txt`;
     await writeFile(notZip, 'plain text');
     await expect(extractArtifact(notZip)).rejects.toThrow(/not a readable zip/);

@@ -7,7 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct, IConstruct } from 'constructs';
 import { FerruleRule } from './event-rule.ts';
 import { FerruleHttpApi } from './http-api.ts';
-import type { Platform } from './platform.ts';
+import { lambdaArchitecture, type Platform } from './platform.ts';
 import { ignoreInCfnLint } from './private/cfn-lint.ts';
 import { publicClient, secureUserPool } from './private/user-pool.ts';
 import { FerruleQueue } from './queue.ts';
@@ -164,7 +164,7 @@ export class FerruleFunctionsStack extends Stack {
         crate: decl.crate,
         service: this.service,
         runtime: props.platform.runtime,
-        architecture: props.platform.architecture,
+        architecture: lambdaArchitecture(props.platform.architecture),
         artifactsDir: props.artifactsDir,
         description: decl.description,
         timeout: Duration.seconds(decl.timeoutSeconds ?? (decl.trigger.type === 'cognito' ? 5 : 10)),

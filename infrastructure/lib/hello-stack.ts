@@ -2,7 +2,7 @@ import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import type { Construct } from 'constructs';
 import { FerruleHttpApi } from './http-api.ts';
-import type { Platform } from './platform.ts';
+import { lambdaArchitecture, type Platform } from './platform.ts';
 import { RustFunction } from './rust-function.ts';
 import { FerruleService, type Stage } from './service.ts';
 
@@ -24,7 +24,7 @@ export class HelloStack extends Stack {
       crate: 'hello-http',
       service,
       runtime: props.platform.runtime,
-      architecture: props.platform.architecture,
+      architecture: lambdaArchitecture(props.platform.architecture),
       artifactsDir: props.artifactsDir,
       description: 'GET /hello: JSON greeting',
     });

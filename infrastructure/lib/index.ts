@@ -1,3 +1,4 @@
+export { UNZIPPED_LIMIT_BYTES, ZIP_LIMIT_BYTES } from '@ferrule/toolchain/limits';
 export { FerruleRule, type FerruleRuleProps } from './event-rule.ts';
 export {
   type DeclaredUses,
@@ -17,8 +18,10 @@ export {
 export { ORDERS_CRATES, ORDERS_EVENT_SOURCE, OrdersStack, type OrdersStackProps } from './orders-stack.ts';
 export { GitHubOidcStack, type GitHubOidcStackProps } from './pipeline/index.ts';
 export {
+  type Architecture,
   archName,
   defaultArtifactsDir,
+  lambdaArchitecture,
   type OsRuntime,
   type Platform,
   parsePlatform,
@@ -43,8 +46,6 @@ export {
   type Packaging,
   RustFunction,
   type RustFunctionProps,
-  UNZIPPED_LIMIT_BYTES,
-  ZIP_LIMIT_BYTES,
 } from './rust-function.ts';
 export {
   FerruleService,

@@ -11,7 +11,7 @@ import type * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct, IConstruct } from 'constructs';
 import { FerruleRule } from './event-rule.ts';
 import { FerruleHttpApi } from './http-api.ts';
-import type { Platform } from './platform.ts';
+import { lambdaArchitecture, type Platform } from './platform.ts';
 import { deadLetterAlarm } from './private/alarms.ts';
 import { ignoreInCfnLint } from './private/cfn-lint.ts';
 import { deadLetterQueue } from './private/queues.ts';
@@ -116,7 +116,7 @@ export class OrdersStack extends Stack {
         crate,
         service,
         runtime: props.platform.runtime,
-        architecture: props.platform.architecture,
+        architecture: lambdaArchitecture(props.platform.architecture),
         artifactsDir: props.artifactsDir,
         description,
         ...extra,

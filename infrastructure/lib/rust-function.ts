@@ -1,3 +1,4 @@
+import { exceedsZipLimits } from '@ferrule/toolchain/limits';
 import { Annotations, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
@@ -18,10 +19,6 @@ import { FerruleService } from './service.ts';
 import type { DeclaredGrant, Uses } from './uses.ts';
 import { type ArtifactSizes, WorkspaceBuild } from './workspace-build.ts';
 
-/** Lambda's limit for a directly uploaded zip; ADR-002 switches to an image above it. */
-export const ZIP_LIMIT_BYTES = 50 * 1024 * 1024;
-/** Lambda's limit for the unzipped deployment package. */
-export const UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024;
 /** Cognito waits this long for a trigger, then fails the user's request. */
 export const COGNITO_TRIGGER_TIMEOUT = Duration.seconds(5);
 
@@ -157,10 +154,8 @@ export class RustFunction extends lambda.Function {
     const owner = `RustFunction ${id}`;
     validate(owner, props);
     const service = props.service ?? FerruleService.of(scope);
-    const platform: Platform = {
-      runtime: props.runtime ?? 'al2023',
-      architecture: props.architecture ?? lambda.Architecture.X86_64,
-    };
+    const architecture = props.architecture ?? lambda.Architecture.X86_64;
+    const platform: Platform = { runtime: props.runtime ?? 'al2023', architecture: archName(architecture) };
     const deployment = resolveDeployment(scope, owner, props, platform);
     const timeout = props.timeout ?? Duration.seconds(10);
     const logGroup =
@@ -199,7 +194,7 @@ export class RustFunction extends lambda.Function {
       code: deployment.code,
       handler: deployment.packaging === 'image' ? lambda.Handler.FROM_IMAGE : 'bootstrap',
       runtime: deployment.packaging === 'image' ? lambda.Runtime.FROM_IMAGE : runtimes[platform.runtime],
-      architecture: platform.architecture,
+      architecture,
       memorySize: props.memorySize ?? 256,
       timeout,
       role,
@@ -410,7 +405,7 @@ function resolveDeployment(
     if (inspected.problem) {
       warnings.push(`cannot read the sizes of ${zipPath} (${inspected.problem}); packaging it as a ZIP`);
     }
-    if (sizes && (sizes.zippedBytes > ZIP_LIMIT_BYTES || sizes.unzippedBytes > UNZIPPED_LIMIT_BYTES)) {
+    if (sizes && exceedsZipLimits(sizes)) {
       packaging = 'image';
     }
   }
@@ -419,9 +414,7 @@ function resolveDeployment(
   const imageContext = prepareImageContext(zipPath, platform.runtime);
   const code = lambda.Code.fromAssetImage(imageContext, {
     platform:
-      archName(platform.architecture) === 'arm64'
-        ? ecrAssets.Platform.LINUX_ARM64
-        : ecrAssets.Platform.LINUX_AMD64,
+      platform.architecture === 'arm64' ? ecrAssets.Platform.LINUX_ARM64 : ecrAssets.Platform.LINUX_AMD64,
   });
   return { code, zipPath, sizes, packaging, imageContext, warnings };
 }

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { type ArtifactSizes, readZipSizes } from '@ferrule/toolchain/zip';
 import type { IConstruct } from 'constructs';
-import { archName, defaultArtifactsDir, type Platform, platformName, projectRoot } from './platform.ts';
+import { defaultArtifactsDir, type Platform, platformName, projectRoot } from './platform.ts';
 import { cargoLambdaBuilder } from './private/default-builder.ts';
-import { type ArtifactSizes, readZipSizes } from './private/zip.ts';
 
-export type { ArtifactSizes } from './private/zip.ts';
+export type { ArtifactSizes } from '@ferrule/toolchain/zip';
 
 /** What one workspace build is asked to produce. */
 export interface BuildRequest {
@@ -126,7 +126,7 @@ export class WorkspaceBuild {
     const allowed = overrides.build ?? this.buildAllowed;
     if (!allowed) {
       throw new Error(
-        `no artifact for crate "${crate}" at ${zipPath}; run \`npx ferrule build --runtime ${platform.runtime} --arch ${archName(platform.architecture)}\` first, or synthesize with --context ferrule:build=true`,
+        `no artifact for crate "${crate}" at ${zipPath}; run \`npx ferrule build --runtime ${platform.runtime} --arch ${platform.architecture}\` first, or synthesize with --context ferrule:build=true`,
       );
     }
     if (this.builtDirs.has(lambdaDir)) {
@@ -158,7 +158,7 @@ export class WorkspaceBuild {
 
 function resolveDir(dir: string | undefined): string | undefined {
   if (dir === undefined) return undefined;
-  return isAbsolute(dir) ? dir : resolve(projectRoot(), dir);
+  return isAbsolute(dir) ? dir : resolve(projectRoot, dir);
 }
 
 function parseBuildContext(value: unknown): boolean {

@@ -1,14 +1,14 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { inspectArtifact } from '@ferrule/emulator';
+import { inspectArtifact } from '@ferrule/toolchain/artifact';
+import { readZipEntries, readZipEntry, readZipSizes, type ZipEntry } from '@ferrule/toolchain/zip';
 import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { type BuildRequest, RustFunction, WorkspaceBuild } from '../lib/index.ts';
 import { prepareImageContext } from '../lib/private/image.ts';
-import { readZipEntries, readZipEntry, readZipSizes, type ZipEntry } from '../lib/private/zip.ts';
 import { bootstrapZip, fakeArtifacts, makeZip, testStack, writeArtifacts } from './helpers.ts';
 
 // Crates that are not in backend/functions: their environment is not compared with a manifest.
@@ -42,7 +42,7 @@ describe('WorkspaceBuild: one build per synth', () => {
     expect(workspace.buildCount).toBe(1);
     expect(calls).toEqual([
       {
-        platform: { runtime: 'al2023', architecture: lambda.Architecture.X86_64 },
+        platform: { runtime: 'al2023', architecture: 'x86_64' },
         platformName: 'al2023-x86_64',
         lambdaDir: join(artifactsDir, 'al2023-x86_64'),
       },

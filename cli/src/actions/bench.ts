@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
+import { projectRoot } from '@ferrule/toolchain/project';
 import { compiledBundleCurrent, measureCliStartup } from '../bench/cli-startup.ts';
 import { compareResults } from '../bench/report.ts';
 import { runBench } from '../bench/run.ts';
@@ -7,7 +8,6 @@ import { measureWatchLoop, WATCH_LOOP_HANDLER, watchLoopRows } from '../bench/wa
 import type { BenchFlags } from '../commands/bench.ts';
 import { CliError } from '../errors.ts';
 import { table } from '../format.ts';
-import { projectRoot } from '../project.ts';
 
 /** `ferrule bench`: the whole suite, some subjects, `cli-startup`, or `--compare` of two runs. */
 export async function benchCommand(functions: readonly string[], flags: BenchFlags): Promise<void> {

@@ -1,9 +1,10 @@
 import { relative } from 'node:path';
-import { type BuiltArtifact, buildFunctions, ZIP_BUDGET_BYTES } from '../build.ts';
+import { type BuiltArtifact, buildFunctions } from '@ferrule/toolchain/build';
+import { ZIP_BUDGET_BYTES } from '@ferrule/toolchain/limits';
+import { lambdaRuntimeId, parsePlatform, platformName, projectRoot } from '@ferrule/toolchain/project';
 import type { BuildFlags } from '../commands/build.ts';
 import { formatBytes, outputWidth, table } from '../format.ts';
 import { Progress } from '../progress.ts';
-import { lambdaRuntimeId, parsePlatform, platformName, projectRoot } from '../project.ts';
 
 /** `ferrule build`: one workspace build, then the artifacts as a table (or JSON) on stdout. */
 export async function buildCommand(functions: readonly string[], flags: BuildFlags): Promise<void> {

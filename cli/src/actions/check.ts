@@ -1,7 +1,7 @@
+import { parsePlatform } from '@ferrule/toolchain/project';
 import { type CheckFinding, type CheckReport, runCheck } from '../check.ts';
 import type { CheckFlags } from '../commands/check.ts';
 import { Progress, type ProgressStep } from '../progress.ts';
-import { parsePlatform } from '../project.ts';
 import { painter } from '../style.ts';
 
 /** `ferrule check`: every check, one progress step each, then the findings per function (or JSON). */

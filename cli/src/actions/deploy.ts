@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
+import { parsePlatform } from '@ferrule/toolchain/project';
 import type { DeployFlags } from '../commands/deploy.ts';
 import { runDeploy } from '../deploy.ts';
 import { CliError } from '../errors.ts';
-import { parsePlatform } from '../project.ts';
 
 /** `ferrule deploy`: the flags into {@link runDeploy}. */
 export async function deployCommand(stacks: string[], flags: DeployFlags): Promise<void> {

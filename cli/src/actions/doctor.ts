@@ -2,9 +2,9 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { compareVersions } from '@ferrule/toolchain/glibc';
+import { paths, projectRoot, toolEnvironment } from '@ferrule/toolchain/project';
 import { table } from '../format.ts';
-import { compareVersions } from '../glibc.ts';
-import { paths, projectRoot, toolEnvironment } from '../project.ts';
 
 const execFileAsync = promisify(execFile);
 

@@ -1,9 +1,9 @@
 import { relative } from 'node:path';
+import { projectRoot } from '@ferrule/toolchain/project';
 import type { NewFixtureFlags } from '../commands/events.ts';
 import { CliError } from '../errors.ts';
 import { describeFixture, fixturePath, listFixtures } from '../events.ts';
 import { newFixture } from '../events-new.ts';
-import { projectRoot } from '../project.ts';
 
 /** `ferrule events [source]`: one fixture a line with its file, or JSON. */
 export function listEventsCommand(source: string | undefined, flags: { json?: boolean }): void {

@@ -17,11 +17,7 @@ import type { LocalCloudState, LocalFunctionState } from '@ferrule/local-cloud';
 import { functionResources, readAssembly } from '@ferrule/local-cloud/assembly';
 import { endLine, startLine, reportLine as streamReportLine } from '@ferrule/local-cloud/log';
 import { LogFiles } from '@ferrule/local-cloud/log-files';
-import { CliError } from '../errors.ts';
-import { loadEvent } from '../events.ts';
-import { formatMs } from '../format.ts';
-import { LOCAL_CLOUD_STATE, LOCAL_VALUES } from '../local-state.ts';
-import { startMoto } from '../moto.ts';
+import { startMoto } from '@ferrule/toolchain/moto';
 import {
   artifactPath,
   type FunctionInfo,
@@ -30,7 +26,11 @@ import {
   parsePlatform,
   paths,
   projectRoot,
-} from '../project.ts';
+} from '@ferrule/toolchain/project';
+import { CliError } from '../errors.ts';
+import { loadEvent } from '../events.ts';
+import { formatMs } from '../format.ts';
+import { LOCAL_CLOUD_STATE, LOCAL_VALUES } from '../local-state.ts';
 
 export interface InvokeFlags {
   readonly event: string;

@@ -1,7 +1,7 @@
+import { parsePlatform, platformName } from '@ferrule/toolchain/project';
 import { type AppFunction, type AppTrigger, listAppFunctions } from '../app-functions.ts';
 import type { ListFlags } from '../commands/list.ts';
 import { table } from '../format.ts';
-import { parsePlatform, platformName } from '../project.ts';
 
 /** `ferrule list`: the functions of the synthesized app, as a table or JSON. */
 export async function listCommand(flags: ListFlags): Promise<void> {

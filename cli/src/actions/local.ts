@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { LocalCloudState } from '@ferrule/local-cloud';
+import { projectRoot } from '@ferrule/toolchain/project';
 import type { TokenFlags } from '../commands/local.ts';
 import { CliError } from '../errors.ts';
 import { LOCAL_CLOUD_STATE } from '../local-state.ts';
-import { projectRoot } from '../project.ts';
 
 /** The running local cloud's state file; no local cloud is a missing prerequisite (exit 2). */
 export function readLocalCloudState(): LocalCloudState {

@@ -14,8 +14,8 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { AssemblyError, functionResources, readAssembly } from '@ferrule/local-cloud/assembly';
 import { type LogFilter, type LogRecord, matchesFilter, requestIdIn } from '@ferrule/local-cloud/log-files';
+import { paths } from '@ferrule/toolchain/project';
 import { CliError } from '../errors.ts';
-import { paths } from '../project.ts';
 import { CLOUDWATCH_POLL_MS, type Print } from './logs.ts';
 
 export interface AwsLogsOptions {

@@ -17,9 +17,9 @@ import {
   parseSince,
   requestIdIn,
 } from '@ferrule/local-cloud/log-files';
+import { listFunctions, paths, projectRoot } from '@ferrule/toolchain/project';
 import type { LogsFlags } from '../commands/logs.ts';
 import { CliError } from '../errors.ts';
-import { listFunctions, paths, projectRoot } from '../project.ts';
 
 /** How far back `--tail` and `--aws` start without `--since`. */
 const DEFAULT_RECENT_MS = 10 * 60_000;

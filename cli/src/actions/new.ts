@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { paths } from '@ferrule/toolchain/project';
 import type { NewFunctionFlags } from '../commands/new.ts';
-import { paths } from '../project.ts';
 import { indexFile, type ScaffoldResult, scaffoldFunction } from '../scaffold/index.ts';
 
 /** `ferrule new function <name>`: the crate, its tests, fixture and CDK declaration. */

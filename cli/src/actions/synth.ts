@@ -1,7 +1,7 @@
 import { relative } from 'node:path';
+import { parsePlatform, platformName, projectRoot } from '@ferrule/toolchain/project';
+import { synthesize } from '@ferrule/toolchain/synth';
 import { Progress } from '../progress.ts';
-import { parsePlatform, platformName, projectRoot } from '../project.ts';
-import { synthesize } from '../synth.ts';
 
 /** `ferrule synth`: cdk synth into cdk.out/, then the template files on stdout. */
 export async function synthCommand(flags: { arch?: string; runtime?: string }): Promise<void> {

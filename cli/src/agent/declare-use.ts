@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { projectRoot, toolEnvironment } from '@ferrule/toolchain/project';
 import ts from 'typescript';
 import { CliError } from '../errors.ts';
-import { projectRoot, toolEnvironment } from '../project.ts';
 
 export type UseKind = 'table' | 'queue' | 'bus';
 

@@ -13,10 +13,10 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { type CommandResult, runCommand } from '@ferrule/toolchain/process';
+import { projectRoot } from '@ferrule/toolchain/project';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { type CommandResult, runCommand } from '../process.ts';
-import { projectRoot } from '../project.ts';
 import { summarize, type VerifyReport } from './verify.ts';
 
 /**

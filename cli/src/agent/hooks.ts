@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { extname, isAbsolute, join, relative, resolve } from 'node:path';
-import { projectRoot, toolEnvironment } from '../project.ts';
+import { projectRoot, toolEnvironment } from '@ferrule/toolchain/project';
 import type { HookName } from './hook-names.ts';
 import { runVerify, summarize } from './verify.ts';
 

@@ -1,12 +1,7 @@
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { z } from 'zod';
-import { type AppFunction, listAppFunctions } from '../app-functions.ts';
-import { buildFunctions, ZIP_BUDGET_BYTES } from '../build.ts';
-import { CliError } from '../errors.ts';
-import { listFixtures, loadEvent } from '../events.ts';
+import { buildFunctions } from '@ferrule/toolchain/build';
+import { ZIP_BUDGET_BYTES } from '@ferrule/toolchain/limits';
 import {
   artifactPath,
   findFunction,
@@ -14,7 +9,13 @@ import {
   listFunctions,
   parsePlatform,
   projectRoot,
-} from '../project.ts';
+} from '@ferrule/toolchain/project';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import { type AppFunction, listAppFunctions } from '../app-functions.ts';
+import { CliError } from '../errors.ts';
+import { listFixtures, loadEvent } from '../events.ts';
 import { scaffoldFunction, TRIGGERS } from '../scaffold/index.ts';
 import { declareUse } from './declare-use.ts';
 import { loadSources } from './sources.ts';
@@ -371,7 +372,7 @@ export function createMcpServer(): McpServer {
           return ok({ kind: 'agent rule', id: agentRule.id, title: agentRule.title, text: agentRule.body });
         }
         // Loaded on demand: the rule pack pulls in aws-cdk-lib and cdk-nag.
-        const { ADR002_RULES } = await import('../../../infrastructure/lib/rules/index.ts');
+        const { ADR002_RULES } = await import('@ferrule/infrastructure');
         const rule = ADR002_RULES.find((candidate) => candidate.id.toLowerCase() === ruleKey(id));
         if (!rule) {
           const known = [

@@ -49,6 +49,10 @@ const MAP: readonly (readonly [string, string])[] = [
   ['backend/events/<source>/', 'event fixtures shared by Rust tests, the CLI and the smoke test'],
   ['infrastructure/', 'CDK app (bin/app.ts), constructs (lib/), ADR-002 rule pack (lib/rules/)'],
   ['cli/', 'the `npx ferrule` command'],
+  [
+    'toolchain/',
+    'what the tools share: platform model, artifact limits, build, moto, synth (no other package imported)',
+  ],
   ['agent/', 'the sources of this file: rules, skills, reviewer, hooks'],
   ['docs/', 'architecture.md (the map), constructs.md, rules.md, libraries.md, adr/'],
 ];

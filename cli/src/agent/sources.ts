@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { projectRoot } from '@ferrule/toolchain/project';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { projectRoot } from '../project.ts';
 
 /** The folder holding the tool-neutral sources every projection is made from. */
 export function agentDir(root: string = projectRoot): string {

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { projectRoot } from '../project.ts';
+import { projectRoot } from '@ferrule/toolchain/project';
 import { GENERATED_MARKER, PROJECTION_DIRS, renderProjections } from './projections.ts';
 import { loadSources, type SourceProblem } from './sources.ts';
 

@@ -1,5 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import { buildFunctions } from '../build.ts';
+import { buildFunctions } from '@ferrule/toolchain/build';
+import { type CommandResult, runCommand } from '@ferrule/toolchain/process';
+import { defaultPlatform, projectRoot, toolEnvironment } from '@ferrule/toolchain/project';
 import { type CheckReport, runCheck } from '../check.ts';
 import {
   affectedPackages,
@@ -15,8 +17,6 @@ import {
   workspacePackages,
 } from '../checks.ts';
 import { CliError } from '../errors.ts';
-import { type CommandResult, runCommand } from '../process.ts';
-import { defaultPlatform, projectRoot, toolEnvironment } from '../project.ts';
 import { checkProjections, describeCheck } from './sync.ts';
 
 export type StepStatus = 'pass' | 'fail' | 'skip';

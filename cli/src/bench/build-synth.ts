@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { lambdaBuildArgs, runCargo } from '../build.ts';
+import { lambdaBuildArgs, runCargo } from '@ferrule/toolchain/build';
+import { type Platform, projectRoot, toolEnvironment } from '@ferrule/toolchain/project';
 import { CliError } from '../errors.ts';
-import { type Platform, projectRoot, toolEnvironment } from '../project.ts';
 import { percentile } from './stats.ts';
 
 const execFileAsync = promisify(execFile);

@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { LocalFunction } from '@ferrule/emulator';
 import { LocalCloud, type LocalCloudState, LogSink } from '@ferrule/local-cloud';
+import { startMoto } from '@ferrule/toolchain/moto';
+import { paths, projectRoot } from '@ferrule/toolchain/project';
 import { CliError } from '../errors.ts';
 import { loadEvent } from '../events.ts';
 import { LOCAL_CLOUD_STATE } from '../local-state.ts';
-import { startMoto } from '../moto.ts';
-import { paths, projectRoot } from '../project.ts';
 import { type Spread, spread } from './stats.ts';
 
 export interface LocalCloudFigures {

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { projectRoot } from '../project.ts';
+import { projectRoot } from '@ferrule/toolchain/project';
 
 const execFileAsync = promisify(execFile);
 

@@ -3,7 +3,8 @@
 // (spawning /bin/true the way the emulator spawns bootstrap).
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { type InvokeOutcome, inspectArtifact, LocalFunction } from '@ferrule/emulator';
+import { type InvokeOutcome, LocalFunction } from '@ferrule/emulator';
+import { inspectArtifact } from '@ferrule/toolchain/artifact';
 import { CliError } from '../errors.ts';
 import { mean, type Spread, spread } from './stats.ts';
 import type { Subject } from './subjects.ts';

@@ -7,9 +7,9 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { projectRoot } from '@ferrule/toolchain/project';
 import yazl from 'yazl';
 import { CliError } from '../errors.ts';
-import { projectRoot } from '../project.ts';
 
 /** Handlers in bench/node/, by the subject name they are measured as. */
 export const NODE_HANDLERS: Readonly<Record<string, string>> = {

@@ -1,6 +1,7 @@
 // The figures of one run, as written to JSON, and what is derived from them: the Rust/Node
 // ratios, the cost table, the reference service budget and the suite's targets.
-import { ZIP_BUDGET_BYTES } from '../build.ts';
+
+import { ZIP_BUDGET_BYTES } from '@ferrule/toolchain/limits';
 import type { CleanBuildFigures, SynthFigures } from './build-synth.ts';
 import { type CostFigures, invocationCost, type LAMBDA_PRICES } from './cost.ts';
 import type { LocalCloudFigures } from './local-cloud.ts';

@@ -1,9 +1,10 @@
 // What the suite measures: every function of the reference service with a fixture from its
 // Cargo.toml (orders-api twice: with and without its AWS call), hello-http, the plain lambda_runtime floor, the libraries' cost, the emulator's
 // own floor, and the Node.js 20 baselines users would pick instead.
+
+import type { FunctionInfo } from '@ferrule/toolchain/project';
 import { CliError } from '../errors.ts';
 import { loadEvent } from '../events.ts';
-import type { FunctionInfo } from '../project.ts';
 
 export type Language = 'rust' | 'node';
 export type Role = 'floor' | 'hello' | 'reference' | 'baseline' | 'calibration';

@@ -11,10 +11,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { FerruleService, RustFunction, WorkspaceBuild } from '@ferrule/infrastructure';
+import { lambdaBuildArgs, platformTargetDir } from '@ferrule/toolchain/build';
+import { defaultPlatform, paths, platformName, toolEnvironment } from '@ferrule/toolchain/project';
 import { App, Stack } from 'aws-cdk-lib';
-import { FerruleService, RustFunction, WorkspaceBuild } from '../../../infrastructure/lib/index.ts';
-import { lambdaBuildArgs, platformTargetDir } from '../build.ts';
-import { defaultPlatform, paths, platformName, toolEnvironment } from '../project.ts';
 
 /** The workspace build into the folder the synth reads from. */
 function buildInto(lambdaDir: string, requested: string): void {

@@ -10,9 +10,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { freePort } from '@ferrule/toolchain/moto';
+import { paths, projectRoot, toolEnvironment } from '@ferrule/toolchain/project';
 import { CliError } from '../errors.ts';
-import { freePort } from '../moto.ts';
-import { paths, projectRoot, toolEnvironment } from '../project.ts';
 import { percentile } from './stats.ts';
 
 /** The handler edited, and the line of it that changes. */

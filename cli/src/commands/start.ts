@@ -208,27 +208,12 @@ function hostArchitecture(): 'x86_64' | 'arm64' {
 
 /** What the action uses, loaded when it runs: `ferrule --help` and the other commands never load it. */
 async function startModules() {
-  const [build, buildCommand, freshness, localState, moto, progress, project, synth, watch] =
-    await Promise.all([
-      import('../build.ts'),
-      import('../actions/build.ts'),
-      import('../freshness.ts'),
-      import('../local-state.ts'),
-      import('../moto.ts'),
-      import('../progress.ts'),
-      import('../project.ts'),
-      import('../synth.ts'),
-      import('../watch.ts'),
-    ]);
-  return {
-    ...build,
-    ...buildCommand,
-    ...freshness,
-    ...localState,
-    ...moto,
-    ...progress,
-    ...project,
-    ...synth,
-    ...watch,
-  };
+  const [toolchain, buildCommand, localState, progress, watch] = await Promise.all([
+    import('@ferrule/toolchain'),
+    import('../actions/build.ts'),
+    import('../local-state.ts'),
+    import('../progress.ts'),
+    import('../watch.ts'),
+  ]);
+  return { ...toolchain, ...buildCommand, ...localState, ...progress, ...watch };
 }

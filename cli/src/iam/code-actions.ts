@@ -4,8 +4,8 @@
 // code"). No build: `cargo metadata --no-deps` for the manifests, then the .rs files.
 import { execFileSync } from 'node:child_process';
 import { dirname, join, relative } from 'node:path';
+import { projectRoot, toolEnvironment } from '@ferrule/toolchain/project';
 import { CliError } from '../errors.ts';
-import { projectRoot, toolEnvironment } from '../project.ts';
 import { type ParsedCrate, parseCrate, type RustItem, type Token } from './rust-source.ts';
 import { type SdkService, serviceOfRustName } from './sdk-operations.ts';
 

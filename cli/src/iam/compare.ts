@@ -4,6 +4,7 @@
 // are set apart first, each with the reason; what is left must match the code both ways.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { projectRoot } from '@ferrule/toolchain/project';
 import {
   type AppFunction,
   type AssemblyStack,
@@ -15,7 +16,6 @@ import {
   type TemplateResource,
 } from '../app-functions.ts';
 import type { CheckFinding } from '../check.ts';
-import { projectRoot } from '../project.ts';
 import {
   analyzeFunction,
   type CodeCall,

@@ -1,7 +1,7 @@
 // Entry point of the child process the default workspace builder starts: CDK constructs
 // run synchronously, the CLI's build is async, so the synth blocks on this process.
 // Usage: node --import tsx build-child.ts <al2023|al2> <x86_64|arm64>
-import { buildFunctions } from '@ferrule/cli';
+import { buildFunctions } from '@ferrule/toolchain/build';
 
 const [runtime, architecture] = process.argv.slice(2);
 if ((runtime !== 'al2023' && runtime !== 'al2') || (architecture !== 'x86_64' && architecture !== 'arm64')) {

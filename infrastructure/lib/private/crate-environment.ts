@@ -33,7 +33,7 @@ const cache = new Map<string, CrateEnvironment | undefined>();
  * The declaration of `backend/functions/<crate>/Cargo.toml` (`manifest` relative to the project
  * root), or undefined when the crate is not there (built elsewhere: nothing to compare with).
  */
-export function crateEnvironment(crate: string, root = projectRoot()): CrateEnvironment | undefined {
+export function crateEnvironment(crate: string, root = projectRoot): CrateEnvironment | undefined {
   const manifest = join('backend/functions', crate, 'Cargo.toml');
   const key = join(root, manifest);
   if (cache.has(key)) return cache.get(key);

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { archName, defaultArtifactsDir, projectRoot } from '../platform.ts';
+import { defaultArtifactsDir, projectRoot } from '../platform.ts';
 import type { BuildRequest } from '../workspace-build.ts';
 
 const childScript = fileURLToPath(new URL('./build-child.ts', import.meta.url));
@@ -22,8 +22,8 @@ export function cargoLambdaBuilder(request: BuildRequest): void {
   }
   const result = spawnSync(
     process.execPath,
-    ['--import', 'tsx', childScript, request.platform.runtime, archName(request.platform.architecture)],
-    { cwd: projectRoot(), stdio: ['ignore', 2, 2] },
+    ['--import', 'tsx', childScript, request.platform.runtime, request.platform.architecture],
+    { cwd: projectRoot, stdio: ['ignore', 2, 2] },
   );
   if (result.error) throw new Error(`ferrule:build: could not start the build: ${result.error.message}`);
   if (result.status !== 0) {

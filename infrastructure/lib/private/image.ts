@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
+import { readZipEntries, readZipEntry } from '@ferrule/toolchain/zip';
 import type { OsRuntime } from '../platform.ts';
-import { readZipEntries, readZipEntry } from './zip.ts';
 
 /** The AWS base image of each OS-only runtime (the same OS and glibc as the ZIP runtime). */
 export const baseImages: Record<OsRuntime, string> = {

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { CliError } from './errors.ts';
+import { ToolError } from './errors.ts';
 import { paths } from './project.ts';
 
 export interface MotoServer {
@@ -34,7 +34,7 @@ export function freePort(): Promise<number> {
  */
 export async function startMoto(options: { readyTimeoutMs?: number } = {}): Promise<MotoServer> {
   const bin = join(paths.venvBin, 'moto_server');
-  if (!existsSync(bin)) throw new CliError('moto is not installed in .venv; run `npm run setup`');
+  if (!existsSync(bin)) throw new ToolError('moto is not installed in .venv; run `npm run setup`');
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(bin, ['-H', '127.0.0.1', '-p', String(port)], {
@@ -60,7 +60,7 @@ export async function startMoto(options: { readyTimeoutMs?: number } = {}): Prom
 
   const deadline = Date.now() + (options.readyTimeoutMs ?? 20_000);
   for (;;) {
-    if (exited) throw new CliError(`moto_server exited before it was ready:\n${stderr.trim()}`, 1);
+    if (exited) throw new ToolError(`moto_server exited before it was ready:\n${stderr.trim()}`, 1);
     try {
       const response = await fetch(`${endpoint}/moto-api/`);
       if (response.ok) break;
@@ -69,7 +69,7 @@ export async function startMoto(options: { readyTimeoutMs?: number } = {}): Prom
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new CliError(`moto_server did not answer on ${endpoint} in time:\n${stderr.trim()}`, 1);
+      throw new ToolError(`moto_server did not answer on ${endpoint} in time:\n${stderr.trim()}`, 1);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

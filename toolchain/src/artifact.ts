@@ -4,10 +4,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
-import { EmulatorError } from './errors.ts';
+import { ArtifactError } from './errors.ts';
+import { UNZIPPED_LIMIT_BYTES } from './limits.ts';
+import { type ArtifactSizes, readZipSizes } from './zip.ts';
 
 /** Largest unzipped deployment package Lambda accepts (250 MB). */
-export const MAX_UNZIPPED_BYTES = 250 * 1024 * 1024;
+export const MAX_UNZIPPED_BYTES = UNZIPPED_LIMIT_BYTES;
 
 export interface ExtractedArtifact {
   /** Folder that plays the role of `/var/task`. */
@@ -29,7 +31,7 @@ export async function extractArtifact(zipPath: string, into?: string): Promise<E
   const zippedBytes = await stat(zipPath).then(
     (s) => s.size,
     () => {
-      throw new EmulatorError(`artifact not found: ${zipPath}`, 'ArtifactNotFound');
+      throw new ArtifactError(`artifact not found: ${zipPath}`, 'ArtifactNotFound');
     },
   );
   const taskRoot = into ?? (await mkdtemp(join(tmpdir(), 'ferrule-task-')));
@@ -43,7 +45,7 @@ export async function extractArtifact(zipPath: string, into?: string): Promise<E
       zip.on('entry', (entry: yauzl.Entry) => {
         const target = resolve(taskRoot, entry.fileName);
         if (!target.startsWith(taskRoot + sep)) {
-          reject(new EmulatorError(`zip entry escapes the task root: ${entry.fileName}`, 'InvalidArtifact'));
+          reject(new ArtifactError(`zip entry escapes the task root: ${entry.fileName}`, 'InvalidArtifact'));
           return;
         }
         if (entry.fileName.endsWith('/')) {
@@ -53,7 +55,7 @@ export async function extractArtifact(zipPath: string, into?: string): Promise<E
         unzippedBytes += entry.uncompressedSize;
         if (unzippedBytes > MAX_UNZIPPED_BYTES) {
           reject(
-            new EmulatorError(
+            new ArtifactError(
               `unzipped artifact exceeds Lambda's 250 MB limit (${unzippedBytes} bytes so far); ship it as a container image`,
               'InvalidArtifact',
             ),
@@ -71,7 +73,7 @@ export async function extractArtifact(zipPath: string, into?: string): Promise<E
     zip.close();
   }
   if (!hasBootstrap) {
-    throw new EmulatorError(
+    throw new ArtifactError(
       `${zipPath} has no \`bootstrap\` at its root; an OS-only runtime starts that file`,
       'InvalidArtifact',
     );
@@ -83,7 +85,7 @@ function openZip(zipPath: string): Promise<yauzl.ZipFile> {
   return new Promise((resolvePromise, reject) => {
     yauzl.open(zipPath, { lazyEntries: true, autoClose: false }, (error, zip) => {
       if (error || !zip) {
-        reject(new EmulatorError(`${zipPath} is not a readable zip: ${error?.message}`, 'InvalidArtifact'));
+        reject(new ArtifactError(`${zipPath} is not a readable zip: ${error?.message}`, 'InvalidArtifact'));
       } else {
         resolvePromise(zip);
       }
@@ -101,29 +103,18 @@ async function writeEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, target: string
 }
 
 /** Zipped and unzipped sizes of an artifact, read from the zip's directory without extracting it. */
-export async function inspectArtifact(
-  zipPath: string,
-): Promise<{ zippedBytes: number; unzippedBytes: number }> {
-  const zippedBytes = await stat(zipPath).then(
-    (s) => s.size,
-    () => {
-      throw new EmulatorError(`artifact not found: ${zipPath}`, 'ArtifactNotFound');
-    },
-  );
-  const zip = await openZip(zipPath);
-  let unzippedBytes = 0;
+export async function inspectArtifact(zipPath: string): Promise<ArtifactSizes> {
   try {
-    await new Promise<void>((resolvePromise, reject) => {
-      zip.on('error', reject);
-      zip.on('end', () => resolvePromise());
-      zip.on('entry', (entry: yauzl.Entry) => {
-        unzippedBytes += entry.uncompressedSize;
-        zip.readEntry();
-      });
-      zip.readEntry();
-    });
-  } finally {
-    zip.close();
+    await stat(zipPath);
+  } catch {
+    throw new ArtifactError(`artifact not found: ${zipPath}`, 'ArtifactNotFound');
   }
-  return { zippedBytes, unzippedBytes };
+  try {
+    return readZipSizes(zipPath);
+  } catch (error) {
+    throw new ArtifactError(
+      `${zipPath} is not a readable zip: ${(error as Error).message}`,
+      'InvalidArtifact',
+    );
+  }
 }

@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { extractArtifact } from '@ferrule/emulator';
 import semver from 'semver';
-import { CliError } from './errors.ts';
+import { extractArtifact } from './artifact.ts';
+import { ToolError } from './errors.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -43,7 +43,7 @@ export async function highestGlibcVersion(zipPath: string): Promise<string | und
           maxBuffer: 64 << 20,
         }));
       } catch (error) {
-        throw new CliError(`objdump/readelf could not read ${zipPath}: ${(error as Error).message}`, 1);
+        throw new ToolError(`objdump/readelf could not read ${zipPath}: ${(error as Error).message}`, 1);
       }
     }
     return highestGlibcIn(output);

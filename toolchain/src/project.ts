@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { CliError } from './errors.ts';
+import { ToolError } from './errors.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -23,7 +23,7 @@ function findRoot(): string {
       dir = parent;
     }
   }
-  throw new CliError('not inside a Ferrule project: no backend/Cargo.toml above this folder');
+  throw new ToolError('not inside a Ferrule project: no backend/Cargo.toml above this folder');
 }
 
 export const paths = {
@@ -69,14 +69,27 @@ export function artifactPath(functionName: string, platform: Platform = defaultP
   return join(paths.dist, platformName(platform), functionName, 'bootstrap.zip');
 }
 
-export function parsePlatform(options: { arch?: string; runtime?: string }): Platform {
-  const architecture = options.arch ?? defaultPlatform.architecture;
-  const runtime = options.runtime ?? defaultPlatform.runtime;
+/**
+ * The one platform parser: the `--arch`/`--runtime` flags (either may be left out for the
+ * default), or a folder name of dist/lambda such as `al2023-arm64` (context `ferrule:platform`).
+ */
+export function parsePlatform(input: string | { arch?: string; runtime?: string }): Platform {
+  if (typeof input === 'string') {
+    const match = /^(al2023|al2)-(x86_64|arm64)$/.exec(input);
+    if (!match) {
+      throw new ToolError(
+        `a platform is <al2023|al2>-<x86_64|arm64> (for example al2023-x86_64), not "${input}"`,
+      );
+    }
+    return { runtime: match[1] as OsRuntime, architecture: match[2] as Architecture };
+  }
+  const architecture = input.arch ?? defaultPlatform.architecture;
+  const runtime = input.runtime ?? defaultPlatform.runtime;
   if (architecture !== 'x86_64' && architecture !== 'arm64') {
-    throw new CliError(`--arch must be x86_64 or arm64, not \`${architecture}\``);
+    throw new ToolError(`--arch must be x86_64 or arm64, not \`${architecture}\``);
   }
   if (runtime !== 'al2023' && runtime !== 'al2') {
-    throw new CliError(`--runtime must be al2023 or al2, not \`${runtime}\``);
+    throw new ToolError(`--runtime must be al2023 or al2, not \`${runtime}\``);
   }
   return { architecture, runtime };
 }
@@ -176,7 +189,7 @@ async function readFunctions(): Promise<FunctionInfo[]> {
     ));
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr?.trim().split('\n').pop();
-    throw new CliError(
+    throw new ToolError(
       `cannot read the Cargo workspace (cargo metadata): ${stderr ?? (error as Error).message}`,
       1,
     );
@@ -204,7 +217,7 @@ export async function findFunction(name: string): Promise<FunctionInfo> {
   const found = functions.find((fn) => fn.name === name);
   if (!found) {
     const known = functions.map((fn) => fn.name).join(', ') || 'none yet';
-    throw new CliError(`unknown function \`${name}\`; the functions in backend/functions/ are: ${known}`);
+    throw new ToolError(`unknown function \`${name}\`; the functions in backend/functions/ are: ${known}`);
   }
   return found;
 }

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { CliError } from './errors.ts';
+import { ToolError } from './errors.ts';
 import { forgetSynth, recordSynth } from './freshness.ts';
 import { type CommandResult, runCommand } from './process.ts';
 import { type Platform, paths, platformName, projectRoot, toolEnvironment } from './project.ts';
@@ -23,7 +23,7 @@ export interface CdkSynthOptions {
  */
 export function runCdkSynth(options: CdkSynthOptions): Promise<CommandResult> {
   const cdk = join(projectRoot, 'node_modules/.bin/cdk');
-  if (!existsSync(cdk)) throw new CliError('the CDK CLI is not installed; run `npm run setup`');
+  if (!existsSync(cdk)) throw new ToolError('the CDK CLI is not installed; run `npm run setup`');
   const context = { 'ferrule:platform': platformName(options.platform), ...options.context };
   const args = [
     'synth',
@@ -68,20 +68,20 @@ export async function synthesize(
  * artifact) is its message on one line instead of Node's stack trace; a missing artifact is a
  * prerequisite (exit 2). Other output, such as a rule pack's findings, is kept as cdk printed it.
  */
-export function synthFailure(code: number, output: string, when = ''): CliError {
+export function synthFailure(code: number, output: string, when = ''): ToolError {
   const thrown = /^(?:[\w.]*Error)(?: \[\w+\])?: (.+)\n(?:[ \t]+at .*(?:\n|$))+/m.exec(output);
   const heading = `cdk synth failed (exit ${code})${when ? ` ${when}` : ''}`;
-  if (!thrown?.[1]) return new CliError(`${heading}:\n${output.trim()}`, 1);
+  if (!thrown?.[1]) return new ToolError(`${heading}:\n${output.trim()}`, 1);
   // Absolute paths in the message are the checkout's: shown from the project root.
   const message = thrown[1].replace(/\/\S+/g, (path) =>
     path.startsWith(`${projectRoot}/`) ? relative(projectRoot, path) : path,
   );
-  if (/no artifact for crate/.test(message)) return new CliError(message, 2);
+  if (/no artifact for crate/.test(message)) return new ToolError(message, 2);
   // What the app printed before it threw (a validation report, warnings), without Node's
   // excerpt of the throwing line and its closing lines.
   const before = output
     .slice(0, thrown.index)
     .replace(/^\S+:\d+\n.*\n[ \t]*\^+[ \t]*\n\s*$/m, '')
     .trim();
-  return new CliError(`${heading}: ${message}${before ? `\n${before}` : ''}`, 1);
+  return new ToolError(`${heading}: ${message}${before ? `\n${before}` : ''}`, 1);
 }

@@ -1,9 +1,9 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
 
-// Constructs run synchronously, so the sizes and the image's bootstrap are read here
-// with blocking reads of the zip's central directory (the emulator's async
-// inspectArtifact reads the same directory; a test keeps the two in agreement).
+// Written here rather than taken from yauzl: CDK constructs run synchronously, and yauzl
+// (used to extract artifacts, artifact.ts) has only an asynchronous API. Reading sizes and
+// the image's bootstrap needs no more than the central directory and one inflate.
 
 export interface ZipEntry {
   readonly name: string;

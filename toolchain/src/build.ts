@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { inspectArtifact } from '@ferrule/emulator';
-import { CliError } from './errors.ts';
+import { inspectArtifact } from './artifact.ts';
+import { ToolError } from './errors.ts';
+import { exceedsZipLimits } from './limits.ts';
 import {
   artifactPath,
   type FunctionInfo,
@@ -14,13 +15,6 @@ import {
   rustTarget,
   toolEnvironment,
 } from './project.ts';
-
-/** Lambda's limit for a zip uploaded directly; above it Ferrule ships a container image. */
-export const ZIP_LIMIT_BYTES = 50 * 1024 * 1024;
-/** Lambda's limit for the unzipped deployment package. */
-export const UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024;
-/** Ferrule's own budget per function (the reference-service issue): 3 MB zipped. */
-export const ZIP_BUDGET_BYTES = 3 * 1024 * 1024;
 
 export interface BuiltArtifact {
   readonly function: FunctionInfo;
@@ -54,14 +48,14 @@ export async function buildFunctions(options: BuildOptions): Promise<BuiltArtifa
     ? options.functions.map((name) => {
         const found = all.find((fn) => fn.name === name);
         if (!found) {
-          throw new CliError(
+          throw new ToolError(
             `unknown function \`${name}\`; the functions are: ${all.map((f) => f.name).join(', ')}`,
           );
         }
         return found;
       })
     : all;
-  if (selected.length === 0) throw new CliError('there are no functions in backend/functions/ to build');
+  if (selected.length === 0) throw new ToolError('there are no functions in backend/functions/ to build');
 
   const args = lambdaBuildArgs(options.platform);
   // No --package when building everything: one build of the whole workspace.
@@ -97,7 +91,7 @@ export async function buildPackages(
 export async function describeArtifact(fn: FunctionInfo, platform: Platform): Promise<BuiltArtifact> {
   const path = artifactPath(fn.name, platform);
   if (!existsSync(path)) {
-    throw new CliError(
+    throw new ToolError(
       `no artifact for ${fn.name} at ${relative(projectRoot, path)}; run \`npx ferrule build ${fn.name}\``,
     );
   }
@@ -108,7 +102,7 @@ export async function describeArtifact(fn: FunctionInfo, platform: Platform): Pr
     path,
     zippedBytes,
     unzippedBytes,
-    needsImage: zippedBytes > ZIP_LIMIT_BYTES || unzippedBytes > UNZIPPED_LIMIT_BYTES,
+    needsImage: exceedsZipLimits({ zippedBytes, unzippedBytes }),
   };
 }
 
@@ -140,7 +134,7 @@ export function platformTargetDir(platform: Platform): string {
 /** Runs `cargo <args>` in backend/ with the tool environment and `targetDir` as the Cargo target folder. */
 export function runCargo(args: string[], progress: CargoProgress, targetDir: string): Promise<void> {
   if (!existsSync(`${paths.venvBin}/cargo-lambda`)) {
-    throw new CliError(
+    throw new ToolError(
       'cargo-lambda is not installed in .venv; run `npm run setup` (or `npx ferrule doctor`)',
     );
   }
@@ -166,10 +160,10 @@ export function runCargo(args: string[], progress: CargoProgress, targetDir: str
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
-    child.on('error', (error) => reject(new CliError(`could not run cargo: ${error.message}`, 1)));
+    child.on('error', (error) => reject(new ToolError(`could not run cargo: ${error.message}`, 1)));
     child.on('exit', (code) => {
       if (code === 0) return resolve();
-      reject(new CliError(`cargo lambda build failed (exit ${code})${tail ? `:\n${tail.trim()}` : ''}`, 1));
+      reject(new ToolError(`cargo lambda build failed (exit ${code})${tail ? `:\n${tail.trim()}` : ''}`, 1));
     });
   });
 }
