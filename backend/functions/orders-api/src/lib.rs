@@ -25,6 +25,7 @@
 //! # let _ = app;
 //! ```
 
+mod body;
 mod config;
 mod store;
 
@@ -38,13 +39,12 @@ use ferrule_http::{
 use ferrule_idempotency::{Idempotency, IdempotencyConfig, IdempotencyError, PersistenceStore};
 use lambda_http::{Body, RequestExt, Response};
 use orders_domain::{
-    CancelOrder, Clock, Cursor, CustomerId, IdGenerator, InvalidInput, NewOrder, Order, OrderError,
-    OrderId, OrderReader, OrderService, OrderWriter, PageRequest, PageSize, PlaceOrder,
-    RepositoryError,
+    CancelOrder, Clock, Cursor, CustomerId, IdGenerator, InvalidInput, OrderError, OrderId,
+    OrderReader, OrderService, OrderWriter, PageRequest, PageSize, PlaceOrder, RepositoryError,
 };
-use serde::Serialize;
 use serde_json::{json, Value};
 
+pub use body::{NewOrderBody, NewOrderItemBody, OrderBody, OrderItemBody, OrderPage};
 pub use config::{
     Config, InitError, DEFAULT_IDEMPOTENCY_EXPIRES_AFTER_SECS, MAX_IDEMPOTENCY_EXPIRES_AFTER_SECS,
 };
@@ -160,7 +160,7 @@ where
         .build()
 }
 
-/// `POST /orders`: body [`NewOrder`] (unknown fields refused), the caller as customer.
+/// `POST /orders`: body [`NewOrderBody`] (unknown fields refused), the caller as customer.
 ///
 /// With an `Idempotency-Key` header the order is placed once per (caller, key): a repeat
 /// gets the stored 201 with `Idempotent-Replayed: true`; a repeat with another body is 422;
@@ -177,8 +177,8 @@ where
 {
     let customer = caller(&req)?;
     let key = idempotency_key(&req)?;
-    let body: NewOrder = req.json()?;
-    let command = PlaceOrder::new(customer.clone(), body).map_err(invalid_input)?;
+    let body: NewOrderBody = req.json()?;
+    let command = PlaceOrder::new(customer.clone(), body.into()).map_err(invalid_input)?;
 
     let api = req.state();
     let (order, replayed) = match key {
@@ -204,7 +204,8 @@ where
             (placed, !ran.load(Ordering::Relaxed))
         }
     };
-    let mut response = Created::new(format!("/orders/{}", order.id()), order).into_reply()?;
+    let mut response =
+        Created::new(format!("/orders/{}", order.id()), OrderBody::from(&order)).into_reply()?;
     if replayed {
         response
             .headers_mut()
@@ -216,7 +217,7 @@ where
 /// `GET /orders/{id}`: the caller's order; 404 for an unknown id and for someone else's.
 pub async fn get_order<S, C, I, P>(
     req: HttpRequest<Api<S, C, I, P>>,
-) -> Result<Json<Order>, HttpError>
+) -> Result<Json<OrderBody>, HttpError>
 where
     S: OrderReader,
 {
@@ -228,18 +229,7 @@ where
         .get_order(&customer, &id)
         .await
         .map_err(order_error)?;
-    Ok(Json(order))
-}
-
-/// One page of `GET /orders`: `{"items": [...], "nextCursor": "..."}`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct OrderPage {
-    /// The caller's orders, newest first.
-    pub items: Vec<Order>,
-    /// Where the next page starts; absent on the last page.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_cursor: Option<String>,
+    Ok(Json(OrderBody::from(&order)))
 }
 
 /// `GET /orders?limit=&cursor=`: the caller's orders, newest first. `limit` 1 to 100
@@ -269,7 +259,7 @@ where
         .await
         .map_err(order_error)?;
     Ok(Json(OrderPage {
-        items: page.items,
+        items: page.items.iter().map(OrderBody::from).collect(),
         next_cursor: page.next.map(Cursor::into_string),
     }))
 }
@@ -278,7 +268,7 @@ where
 /// 409 once shipped; 404 for an unknown id and for someone else's.
 pub async fn cancel_order<S, C, I, P>(
     req: HttpRequest<Api<S, C, I, P>>,
-) -> Result<Json<Order>, HttpError>
+) -> Result<Json<OrderBody>, HttpError>
 where
     S: OrderReader + OrderWriter,
     C: Clock + Send + Sync,
@@ -291,7 +281,7 @@ where
         .cancel_order(CancelOrder::new(customer, id))
         .await
         .map_err(order_error)?;
-    Ok(Json(order))
+    Ok(Json(OrderBody::from(&order)))
 }
 
 /// The caller's customer id: the JWT `sub`. 401 without claims or with a `sub` that

@@ -60,11 +60,12 @@ impl Classify for ValidationError {
 /// Every field error of one input, so a client can fix them all at once.
 ///
 /// ```
-/// use orders_domain::{CustomerId, NewOrder, PlaceOrder};
+/// use orders_domain::{CustomerId, NewOrder, NewOrderItem, PlaceOrder};
 ///
-/// let request: NewOrder = serde_json::from_str(
-///     r#"{"currency":"XYZ","items":[{"sku":"MUG","quantity":0,"unitPriceCents":100}]}"#,
-/// ).unwrap();
+/// let request = NewOrder {
+///     currency: "XYZ".into(),
+///     items: vec![NewOrderItem { sku: "MUG".into(), quantity: 0, unit_price_cents: 100 }],
+/// };
 /// let error = PlaceOrder::new(CustomerId::parse("c-1").unwrap(), request).unwrap_err();
 /// let fields: Vec<&str> = error.errors().iter().map(|e| e.field()).collect();
 /// assert_eq!(fields, ["currency", "items[0].quantity"]);

@@ -14,15 +14,16 @@
 //!
 //! ```
 //! use orders_domain::testing::{FixedClock, InMemoryStore, SequentialIds};
-//! use orders_domain::{CancelOrder, CustomerId, NewOrder, OrderService, OrderStatus, PlaceOrder};
+//! use orders_domain::{CancelOrder, CustomerId, NewOrder, NewOrderItem, OrderService, OrderStatus, PlaceOrder};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let orders = OrderService::new(InMemoryStore::new(), FixedClock::at_millis(1_795_681_040_512), SequentialIds::new());
 //! let customer = CustomerId::parse("1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d")?;
-//! let request: NewOrder = serde_json::from_str(
-//!     r#"{"currency":"EUR","items":[{"sku":"MUG-FERRIS","quantity":2,"unitPriceCents":1250}]}"#,
-//! )?;
+//! let request = NewOrder {
+//!     currency: "EUR".into(),
+//!     items: vec![NewOrderItem { sku: "MUG-FERRIS".into(), quantity: 2, unit_price_cents: 1250 }],
+//! };
 //! let order = orders.place_order(PlaceOrder::new(customer.clone(), request)?).await?;
 //! assert_eq!(order.total_cents(), 2500);
 //!

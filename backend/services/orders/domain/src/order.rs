@@ -149,8 +149,8 @@ pub enum Transition {
 /// | `SHIPPED`      | `AlreadyShipped` (409)      | unchanged if T is the same, else `ShippedElsewhere` (409) |
 ///
 /// Every change adds one to `version`, which writers use for optimistic concurrency.
-/// Serialized (camelCase) it is the stored item and the API body; deserializing checks
-/// the invariants (total = sum of lines, status and its timestamps agree, version ≥ 1).
+/// Serialized (camelCase) it is the stored item (the API's body is orders-api's `OrderBody`,
+/// built from the accessors); deserializing checks the invariants (total = sum of lines, status and its timestamps agree, version ≥ 1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", try_from = "OrderFields")]
 pub struct Order {
