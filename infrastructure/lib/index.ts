@@ -16,6 +16,7 @@ export {
   type RouteOptions,
 } from './http-api.ts';
 export { ORDERS_CRATES, ORDERS_EVENT_SOURCE, OrdersStack, type OrdersStackProps } from './orders-stack.ts';
+export { ORDERS_TABLE_SCHEMA_FILE, type OrdersTableSchema, ordersTableSchema } from './orders-table.ts';
 export { GitHubOidcStack, type GitHubOidcStackProps } from './pipeline/index.ts';
 export {
   type Architecture,

@@ -11,6 +11,7 @@ import type * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct, IConstruct } from 'constructs';
 import { FerruleRule } from './event-rule.ts';
 import { FerruleHttpApi } from './http-api.ts';
+import { ordersTableSchema } from './orders-table.ts';
 import { lambdaArchitecture, type Platform } from './platform.ts';
 import { deadLetterAlarm } from './private/alarms.ts';
 import { ignoreInCfnLint } from './private/cfn-lint.ts';
@@ -122,15 +123,17 @@ export class OrdersStack extends Stack {
         ...extra,
       });
 
-    // One table: orders, profiles, notifications and idempotency records (orders-adapters' key design).
+    // One table: orders, profiles, notifications and idempotency records, as
+    // backend/services/orders/table.json defines it (the key design of orders-adapters).
+    const schema = ordersTableSchema();
     this.table = new FerruleTable(this, 'OrdersTable', {
       service,
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      partitionKey: { name: schema.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: schema.sortKey, type: dynamodb.AttributeType.STRING },
       // MODIFY needs both images, or a status change would read as a new order.
-      stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+      stream: dynamodb.StreamViewType[schema.streamView],
       // ferrule-idempotency expires its records through this attribute.
-      timeToLiveAttribute: 'expiration',
+      timeToLiveAttribute: schema.timeToLiveAttribute,
     });
     const table = this.table.table;
 

@@ -24,6 +24,7 @@ import {
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { type MotoServer, paths, startMoto } from '@ferrule/cli';
+import { ordersTableSchema } from '@ferrule/infrastructure/orders-table';
 import { LocalCloud, LogSink } from '@ferrule/local-cloud';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
@@ -157,12 +158,18 @@ async function call(
   };
 }
 
+const schema = ordersTableSchema();
+
 async function itemsOf(customer: string, skPrefix: string) {
   const result = await dynamodb.send(
     new QueryCommand({
       TableName: table,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
-      ExpressionAttributeValues: { ':pk': { S: `CUSTOMER#${customer}` }, ':sk': { S: skPrefix } },
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :sk)',
+      ExpressionAttributeNames: { '#pk': schema.partitionKey, '#sk': schema.sortKey },
+      ExpressionAttributeValues: {
+        ':pk': { S: `${schema.customerPrefix}${customer}` },
+        ':sk': { S: skPrefix },
+      },
     }),
   );
   return result.Items ?? [];
@@ -230,7 +237,7 @@ describe.sequential('one order from sign-up to the shipment notification, throug
   test('sign-up, confirmation and sign-in: PostConfirmation creates the customer profile', async () => {
     customer = await signIn(`grace-${randomUUID().slice(0, 6)}@example.com`);
     expect(customer.token).not.toBe('');
-    const profiles = await itemsOf(customer.sub, 'PROFILE');
+    const profiles = await itemsOf(customer.sub, schema.profileSortKey);
     expect(profiles).toHaveLength(1);
     expect(profiles[0]?.email?.S).toMatch(/@example\.com$/);
   });
@@ -262,7 +269,7 @@ describe.sequential('one order from sign-up to the shipment notification, throug
     expect(again.status).toBe(201);
     expect(again.body.orderId).toBe(orderId);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
-    expect(await itemsOf(customer.sub, 'ORDER#')).toHaveLength(1);
+    expect(await itemsOf(customer.sub, schema.orderPrefix)).toHaveLength(1);
   });
 
   test('GET /orders/{id} shows the order to its owner only', async () => {
@@ -289,7 +296,7 @@ describe.sequential('one order from sign-up to the shipment notification, throug
 
   test('the MODIFY becomes OrderShipped on the bus, and its rule invokes order-notifier with a metric', async () => {
     const notifications = await eventually('the notification', async () => {
-      const items = await itemsOf(customer.sub, 'NOTIFICATION#');
+      const items = await itemsOf(customer.sub, schema.notificationPrefix);
       return items.length > 0 ? items : undefined;
     });
     expect(notifications).toHaveLength(1);

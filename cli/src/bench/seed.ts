@@ -1,9 +1,10 @@
 // What the measured functions need in moto: the SSM parameters and the secret their cloud
-// configuration references, and the orders table (keys of backend/services/orders/adapters)
+// configuration references, and the orders table (backend/services/orders/table.json)
 // holding one order of the fixture's caller, so `GET /orders/{id}` answers 200.
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { ordersTableSchema } from '@ferrule/infrastructure/orders-table';
 import { SEED } from './subjects.ts';
 
 export async function seedMoto(environment: Readonly<Record<string, string>>): Promise<void> {
@@ -19,17 +20,18 @@ export async function seedMoto(environment: Readonly<Record<string, string>>): P
   const secrets = new SecretsManagerClient(config);
   await secrets.send(new CreateSecretCommand({ Name: SEED.secret.id, SecretString: SEED.secret.value }));
   const dynamodb = new DynamoDBClient(config);
+  const schema = ordersTableSchema();
   await dynamodb.send(
     new CreateTableCommand({
       TableName: SEED.table,
       BillingMode: 'PAY_PER_REQUEST',
       AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
+        { AttributeName: schema.partitionKey, AttributeType: 'S' },
+        { AttributeName: schema.sortKey, AttributeType: 'S' },
       ],
       KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
+        { AttributeName: schema.partitionKey, KeyType: 'HASH' },
+        { AttributeName: schema.sortKey, KeyType: 'RANGE' },
       ],
     }),
   );
@@ -37,9 +39,9 @@ export async function seedMoto(environment: Readonly<Record<string, string>>): P
     new PutItemCommand({
       TableName: SEED.table,
       Item: {
-        pk: { S: `CUSTOMER#${SEED.customerId}` },
-        sk: { S: `ORDER#${SEED.orderId}` },
-        entity: { S: 'ORDER' },
+        [schema.partitionKey]: { S: `${schema.customerPrefix}${SEED.customerId}` },
+        [schema.sortKey]: { S: `${schema.orderPrefix}${SEED.orderId}` },
+        [schema.entityAttribute]: { S: 'ORDER' },
         orderId: { S: SEED.orderId },
         customerId: { S: SEED.customerId },
         items: {

@@ -2,6 +2,7 @@
 //! `main` builds the store with `DynamoDbStore::lazy(table).with_layout(idempotency_layout())`.
 
 use ferrule_idempotency::TableLayout;
+use orders_adapters::keys;
 
 /// The static sort key of idempotency records in the orders table (adapters README, key design).
 pub const IDEMPOTENCY_SORT_KEY: &str = "IDEMPOTENCY";
@@ -17,8 +18,8 @@ pub const IDEMPOTENCY_SORT_KEY: &str = "IDEMPOTENCY";
 /// ```
 pub fn idempotency_layout() -> TableLayout {
     TableLayout {
-        partition_key: "pk".to_owned(),
-        sort_key: Some(("sk".to_owned(), IDEMPOTENCY_SORT_KEY.to_owned())),
+        partition_key: keys::PK.to_owned(),
+        sort_key: Some((keys::SK.to_owned(), IDEMPOTENCY_SORT_KEY.to_owned())),
         ..TableLayout::default()
     }
 }
@@ -37,5 +38,18 @@ mod tests {
         );
         assert_eq!(layout.expiry_attr, "expiration");
         assert_eq!(layout.status_attr, "status");
+    }
+
+    /// The names of `backend/services/orders/table.json`, from which CDK creates the table.
+    #[test]
+    fn the_layout_is_that_of_table_json() {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../../services/orders/table.json")).unwrap();
+        let layout = idempotency_layout();
+        assert_eq!(schema["partitionKey"], layout.partition_key.as_str());
+        assert_eq!(schema["idempotencySortKey"], IDEMPOTENCY_SORT_KEY);
+        assert_eq!(schema["timeToLiveAttribute"], layout.expiry_attr.as_str());
+        let (sort_key, _) = layout.sort_key.unwrap();
+        assert_eq!(schema["sortKey"], sort_key.as_str());
     }
 }

@@ -7,7 +7,8 @@
 //! | notification | `CUSTOMER#<customerId>` | `NOTIFICATION#<eventId>`  | `NOTIFICATION` |
 //!
 //! Every key starts from the customer, so a caller can only ever address their own items,
-//! and ULID order ids make `ORDER#…` sort keys sort by creation time.
+//! and ULID order ids make `ORDER#…` sort keys sort by creation time. The names are those of
+//! `backend/services/orders/table.json`, which CDK creates the table from; a test holds them to it.
 
 use orders_domain::{CustomerId, EventId, OrderId};
 
@@ -80,5 +81,24 @@ mod tests {
         assert!(is_order_sk(&order_sk(&order)));
         assert!(!is_order_sk(PROFILE_SK));
         assert!(!is_order_sk(&notification_sk(&event)));
+    }
+
+    /// The one definition of the table: CDK creates it from this file.
+    #[test]
+    fn the_constants_are_those_of_table_json() {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../table.json")).unwrap();
+        let expected = [
+            ("partitionKey", PK),
+            ("sortKey", SK),
+            ("entityAttribute", ENTITY),
+            ("customerPrefix", CUSTOMER_PREFIX),
+            ("orderPrefix", ORDER_PREFIX),
+            ("notificationPrefix", NOTIFICATION_PREFIX),
+            ("profileSortKey", PROFILE_SK),
+        ];
+        for (field, constant) in expected {
+            assert_eq!(schema[field], constant, "table.json {field}");
+        }
     }
 }

@@ -1,0 +1,33 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from '@ferrule/toolchain/project';
+
+/**
+ * The orders table's schema, written once in backend/services/orders/table.json: the stack
+ * creates the table from it, the Rust adapters' tests hold their key constants to it, and the
+ * benchmark seed and the end-to-end test build keys with it.
+ */
+export interface OrdersTableSchema {
+  readonly partitionKey: string;
+  readonly sortKey: string;
+  readonly entityAttribute: string;
+  readonly timeToLiveAttribute: string;
+  readonly streamView: 'NEW_AND_OLD_IMAGES';
+  readonly customerPrefix: string;
+  readonly orderPrefix: string;
+  readonly notificationPrefix: string;
+  readonly profileSortKey: string;
+  readonly idempotencySortKey: string;
+}
+
+export const ORDERS_TABLE_SCHEMA_FILE = 'backend/services/orders/table.json';
+
+let schema: OrdersTableSchema | undefined;
+
+/** The parsed schema (read once). */
+export function ordersTableSchema(): OrdersTableSchema {
+  schema ??= JSON.parse(
+    readFileSync(join(projectRoot, ORDERS_TABLE_SCHEMA_FILE), 'utf8'),
+  ) as OrdersTableSchema;
+  return schema;
+}
