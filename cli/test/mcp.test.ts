@@ -48,7 +48,8 @@ function text(result: ToolResult, index = 0): string {
 
 /**
  * A tool call whose timeout is reset by each progress notification: a verify on a loaded machine
- * may take minutes, and fails only if it stops making progress for the SDK's 60 s.
+ * may take minutes; the server sends a notification at least every 15 s while it runs (a step
+ * that prints nothing included), so the SDK's 60 s never passes without one.
  */
 const progressMessages: string[] = [];
 

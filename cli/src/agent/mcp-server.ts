@@ -21,6 +21,9 @@ import { declareUse } from './declare-use.ts';
 import { loadSources } from './sources.ts';
 import { runVerify, summarize } from './verify.ts';
 
+/** Longest silence between two progress notifications of a running verify. */
+const HEARTBEAT_MS = 15_000;
+
 const functionName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]*$/, 'a crate name: lowercase letters, digits, - and _')
@@ -339,13 +342,33 @@ export function createMcpServer(): McpServer {
             })
             .catch(() => undefined);
         };
-        const report = await runVerify({
-          quick: quick ?? false,
-          onStep: (event) => notify(event.done ? `${event.title}: ${event.done.status}` : `${event.title}…`),
-          onOutput: () => {
-            if (Date.now() - lastSent >= 1000) notify('working');
-          },
-        });
+        // And a heartbeat while a step is silent (a link or a test binary that prints nothing
+        // for a minute on a loaded machine): progress must not depend on the machine's speed.
+        let current = 'verify';
+        let stepStarted = Date.now();
+        const heartbeat = setInterval(() => {
+          if (Date.now() - lastSent >= HEARTBEAT_MS) {
+            notify(`${current}: still running (${Math.round((Date.now() - stepStarted) / 1000)} s)`);
+          }
+        }, HEARTBEAT_MS);
+        let report: Awaited<ReturnType<typeof runVerify>>;
+        try {
+          report = await runVerify({
+            quick: quick ?? false,
+            onStep: (event) => {
+              if (!event.done) {
+                current = event.title;
+                stepStarted = Date.now();
+              }
+              notify(event.done ? `${event.title}: ${event.done.status}` : `${event.title}…`);
+            },
+            onOutput: () => {
+              if (Date.now() - lastSent >= 1000) notify('working');
+            },
+          });
+        } finally {
+          clearInterval(heartbeat);
+        }
         return {
           content: [
             { type: 'text', text: summarize(report) },
