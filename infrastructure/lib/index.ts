@@ -44,6 +44,7 @@ export {
 } from './rules/index.ts';
 export {
   COGNITO_TRIGGER_TIMEOUT,
+  type ManagedInstancesOptions,
   type Packaging,
   RustFunction,
   type RustFunctionProps,

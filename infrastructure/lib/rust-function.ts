@@ -22,6 +22,12 @@ import { type ArtifactSizes, WorkspaceBuild } from './workspace-build.ts';
 /** Cognito waits this long for a trigger, then fails the user's request. */
 export const COGNITO_TRIGGER_TIMEOUT = Duration.seconds(5);
 
+/** Where and how a function runs on Lambda Managed Instances. */
+export interface ManagedInstancesOptions extends lambda.CapacityProviderFunctionOptions {
+  /** The capacity provider (VPC subnets, security groups, instance types, scaling) to run on. */
+  readonly capacityProvider: lambda.CapacityProvider;
+}
+
 /** `auto`: ZIP unless the artifact exceeds a ZIP limit. `zip`/`image` force one. */
 export type Packaging = 'auto' | 'zip' | 'image';
 
@@ -117,6 +123,15 @@ export interface RustFunctionProps extends lambda.FunctionOptions {
    * @default true
    */
   readonly alarms?: boolean;
+  /**
+   * Run on Lambda Managed Instances: the capacity provider, and how many invocations one execution
+   * environment takes at once (`perExecutionEnvironmentMaxConcurrency`, 1..1600) with how much
+   * memory per vCPU (`executionEnvironmentMemoryGiBPerVCpu`, 2..8). The crate must declare
+   * `concurrent = true` under `[package.metadata.ferrule]`: it runs lambda_runtime's concurrent
+   * loop and keeps no per-request state in the process (docs/constructs.md).
+   * @default - classic Lambda: one invocation per execution environment
+   */
+  readonly managedInstances?: ManagedInstancesOptions;
 }
 
 /**
@@ -185,6 +200,7 @@ export class RustFunction extends lambda.Function {
       packaging: _packaging,
       uses: _uses,
       alarms: _alarms,
+      managedInstances: _managedInstances,
       logRetention: _logRetention,
       environment: _environment,
       ...options
@@ -256,6 +272,14 @@ export class RustFunction extends lambda.Function {
         : 'Only xray:PutTraceSegments and xray:PutTelemetryRecords are on *: X-Ray has no resource-level permissions.',
     });
 
+    if (props.managedInstances) {
+      const { capacityProvider, ...options } = props.managedInstances;
+      capacityProvider.addFunction(this, options);
+      (this.node.defaultChild as lambda.CfnFunction).addMetadata(
+        'ferrule:concurrent',
+        this.declaresConcurrency(),
+      );
+    }
     if (props.uses) this.addUses(props.uses);
     // Checked once the whole app is built: event-source helpers and addEnvironment add variables later.
     this.node.addValidation({ validate: () => this.environmentMismatches() });
@@ -346,6 +370,11 @@ export class RustFunction extends lambda.Function {
     return environmentProblems(declared, resolved?.variables ?? {}, this.crate).map(
       (problem) => `RustFunction ${this.node.id}: ${problem}`,
     );
+  }
+
+  /** Whether the crate declares that it runs the concurrent loop (true for a crate outside backend/functions). */
+  private declaresConcurrency(): boolean {
+    return crateEnvironment(this.crate)?.concurrent ?? true;
   }
 
   private addGrant(grant: DeclaredGrant): void {
@@ -449,6 +478,36 @@ function validate(owner: string, props: RustFunctionProps): void {
     throw new Error(
       `${owner}: loggingFormat must stay lambda.LoggingFormat.JSON (ADR-002: JSON logs), got ${props.loggingFormat}`,
     );
+  }
+  const managed = props.managedInstances;
+  if (managed) {
+    const concurrency = managed.perExecutionEnvironmentMaxConcurrency;
+    if (
+      concurrency !== undefined &&
+      !Token.isUnresolved(concurrency) &&
+      (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1600)
+    ) {
+      throw new Error(
+        `${owner}: managedInstances.perExecutionEnvironmentMaxConcurrency must be a whole number in 1..1600, got ${concurrency}`,
+      );
+    }
+    const memory = managed.executionEnvironmentMemoryGiBPerVCpu;
+    if (memory !== undefined && !Token.isUnresolved(memory) && (memory < 2 || memory > 8)) {
+      throw new Error(
+        `${owner}: managedInstances.executionEnvironmentMemoryGiBPerVCpu must be in 2..8 GiB per vCPU, got ${memory}`,
+      );
+    }
+    if (props.reservedConcurrentExecutions !== undefined) {
+      throw new Error(
+        `${owner}: reservedConcurrentExecutions does not apply on Lambda Managed Instances; the capacity provider's scaling and perExecutionEnvironmentMaxConcurrency bound the concurrency`,
+      );
+    }
+    const declared = crateEnvironment(props.crate);
+    if (declared && !declared.concurrent) {
+      throw new Error(
+        `${owner}: crate ${props.crate} runs one invocation at a time; on Lambda Managed Instances it must run the concurrent loop: set concurrent = true under [package.metadata.ferrule] in ${declared.manifest} once its handler keeps no per-request state in the process`,
+      );
+    }
   }
   if (props.logGroup !== undefined && props.logRetention !== undefined) {
     throw new Error(

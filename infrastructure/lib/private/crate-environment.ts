@@ -13,6 +13,11 @@ export interface CrateEnvironment {
   readonly manifest: string;
   readonly required: ReadonlySet<string>;
   readonly optional: ReadonlySet<string>;
+  /**
+   * `[package.metadata.ferrule] concurrent = true`: the crate runs lambda_runtime's concurrent
+   * loop and its handler is safe with many invocations at once (Lambda Managed Instances).
+   */
+  readonly concurrent: boolean;
 }
 
 /** Set by the construct for every function and read by the libraries: never declared per crate. */
@@ -47,7 +52,12 @@ export function crateEnvironment(crate: string, root = projectRoot): CrateEnviro
     }
     const ferrule = (
       (parsed.package as Record<string, unknown> | undefined)?.metadata as Record<string, unknown>
-    )?.ferrule as { env?: Record<string, unknown>; 'optional-env'?: unknown } | undefined;
+    )?.ferrule as
+      | { env?: Record<string, unknown>; 'optional-env'?: unknown; concurrent?: unknown }
+      | undefined;
+    if (ferrule?.concurrent !== undefined && typeof ferrule.concurrent !== 'boolean') {
+      throw new Error(`${manifest}: [package.metadata.ferrule] concurrent must be true or false`);
+    }
     const optional = ferrule?.['optional-env'] ?? [];
     if (!Array.isArray(optional) || !optional.every((name) => typeof name === 'string')) {
       throw new Error(
@@ -59,6 +69,7 @@ export function crateEnvironment(crate: string, root = projectRoot): CrateEnviro
       manifest,
       required: new Set(Object.keys(ferrule?.env ?? {}).filter((name) => !construct.includes(name))),
       optional: new Set(optional as string[]),
+      concurrent: ferrule?.concurrent === true,
     };
   }
   cache.set(key, found);

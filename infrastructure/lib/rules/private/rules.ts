@@ -397,4 +397,20 @@ export const RULES: readonly RuleDefinition[] = [
       'dropped silently, and without an explicit retry policy they are retried for up to 24 hours.',
     check: eventBridgeFindings,
   },
+  {
+    id: 'ManagedInstancesConcurrentRuntime',
+    types: [FUNCTION],
+    info:
+      'The Lambda function runs on a capacity provider (Lambda Managed Instances) but is not known to run the ' +
+      'concurrent runtime loop. Fix: use RustFunction with managedInstances, on a crate that declares ' +
+      '`concurrent = true` under [package.metadata.ferrule] and calls lambda_runtime::run_concurrent.',
+    explanation:
+      'On Lambda Managed Instances one execution environment takes many invocations at once; a handler written ' +
+      'for one at a time (state in statics or in the process environment, such as _X_AMZN_TRACE_ID) mixes requests, ' +
+      'and the sequential loop takes only one invocation at a time, wasting the instance.',
+    check: (r) => {
+      if (r.type !== FUNCTION || r.props.CapacityProviderConfig === undefined) return NOT_APPLICABLE;
+      return r.node.getMetadata('ferrule:concurrent') === true ? COMPLIANT : NON_COMPLIANT;
+    },
+  },
 ];
