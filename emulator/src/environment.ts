@@ -22,6 +22,12 @@ export interface FunctionSettings {
   readonly handler?: string;
   /** The function's own environment variables (what CDK puts in `Environment.Variables`). */
   readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * Invocations one execution environment takes at once, as on Lambda Managed Instances
+   * (`PerExecutionEnvironmentMaxConcurrency`): above 1 the runtime gets `AWS_LAMBDA_MAX_CONCURRENCY`.
+   * @default 1 (classic Lambda: one at a time)
+   */
+  readonly maxConcurrency?: number;
 }
 
 export const DEFAULT_TIMEOUT_SECONDS = 3;
@@ -75,6 +81,7 @@ export function lambdaEnvironment(
     AWS_SESSION_TOKEN: 'testing',
   };
   if (logFormat === 'JSON') env.AWS_LAMBDA_LOG_LEVEL = settings.logLevel ?? 'INFO';
+  if ((settings.maxConcurrency ?? 1) > 1) env.AWS_LAMBDA_MAX_CONCURRENCY = String(settings.maxConcurrency);
   for (const [key, value] of Object.entries(passthrough)) {
     if (value !== undefined) env[key] = value;
   }

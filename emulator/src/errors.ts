@@ -1,5 +1,5 @@
 /** What the emulator itself could not do (as opposed to what the function did wrong). */
-export type EmulatorErrorCode = 'Stopped' | 'Busy';
+export type EmulatorErrorCode = 'Stopped' | 'Busy' | 'InvalidSettings';
 
 export class EmulatorError extends Error {
   constructor(

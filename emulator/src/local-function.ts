@@ -86,6 +86,10 @@ export interface LocalFunctionOptions extends FunctionSettings {
 
 interface Invocation {
   readonly requestId: string;
+  /** The execution environment it runs in. */
+  readonly environment: Environment;
+  /** Lines written while it ran (and during init, when it started the environment). */
+  readonly logs: string[];
   readonly payload: string | Uint8Array;
   readonly headers: Record<string, string>;
   readonly settle: (outcome: InvokeOutcome) => void;
@@ -103,8 +107,8 @@ interface Environment {
   exitDescription?: string;
   stderrTail: string;
   peakRssKb?: number;
-  /** A runtime waiting on `/next`. */
-  waiting?: ServerResponse;
+  /** Runtime requests waiting on `/next`: one at a time, or up to `maxConcurrency` (LMI). */
+  waiting: ServerResponse[];
   initError?: { errorType: string; errorMessage: string; stackTrace?: string[] };
 }
 
@@ -113,19 +117,38 @@ interface Environment {
  * root, `bootstrap` is executed with the reserved environment and a Runtime API
  * endpoint, and each invocation is handed over through `/invocation/next`.
  * A process that crashes or times out is gone; the next invocation is a cold start.
+ *
+ * With `maxConcurrency` above 1 the environment works as on Lambda Managed Instances: the
+ * runtime gets `AWS_LAMBDA_MAX_CONCURRENCY`, may hold that many `/next` requests open, and
+ * gets that many invocations at once; a timed-out invocation fails alone, and a log line goes
+ * to the invocation whose request id it carries.
  */
 export class LocalFunction {
   private server?: Server;
   private runtimeApi?: string;
   private artifact?: ExtractedArtifact;
   private environment?: Environment;
-  private current?: Invocation;
-  private logs: string[] = [];
-  private queue: Promise<unknown> = Promise.resolve();
+  /** Invocations started and not yet reported, by request id. */
+  private readonly inFlight = new Map<string, Invocation>();
+  /** Invocations waiting for a runtime's `/next`, oldest first. */
+  private undelivered: Invocation[] = [];
+  /** Invocations running (at most `concurrency`), and those waiting for a turn. */
+  private active = 0;
+  private readonly turns: (() => void)[] = [];
+  private readonly concurrency: number;
   private stopped = false;
   private lastOutputAt = 0;
 
-  constructor(private readonly options: LocalFunctionOptions) {}
+  constructor(private readonly options: LocalFunctionOptions) {
+    const concurrency = options.maxConcurrency ?? 1;
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1600) {
+      throw new EmulatorError(
+        `maxConcurrency must be a whole number in 1..1600 (Lambda Managed Instances' limit), got ${concurrency}`,
+        'InvalidSettings',
+      );
+    }
+    this.concurrency = concurrency;
+  }
 
   get name(): string {
     return this.options.name;
@@ -163,23 +186,30 @@ export class LocalFunction {
   }
 
   /**
-   * Invokes the function once; invocations are queued, one at a time, as in one Lambda
-   * environment. A string or bytes (`Uint8Array`, `Buffer`) are handed over as they are,
-   * so a test can send what no JSON encoder writes (invalid UTF-8); anything else is
-   * sent as its JSON.
+   * Invokes the function once; invocations are queued, one at a time as in one Lambda
+   * environment (or `maxConcurrency` at a time). A string or bytes (`Uint8Array`, `Buffer`)
+   * are handed over as they are, so a test can send what no JSON encoder writes (invalid
+   * UTF-8); anything else is sent as its JSON.
    */
-  invoke(event: unknown, options: InvokeOptions = {}): Promise<InvokeReport> {
+  async invoke(event: unknown, options: InvokeOptions = {}): Promise<InvokeReport> {
     const payload = typeof event === 'string' || event instanceof Uint8Array ? event : JSON.stringify(event);
-    const run = this.queue.then(() => this.invokeNow(payload, options));
-    this.queue = run.catch(() => undefined);
-    return run;
+    // Take a turn, or wait for one to be handed over (first come, first served).
+    if (this.active < this.concurrency) this.active += 1;
+    else await new Promise<void>((resolve) => this.turns.push(resolve));
+    try {
+      return await this.invokeNow(payload, options);
+    } finally {
+      const next = this.turns.shift();
+      if (next) next();
+      else this.active -= 1;
+    }
   }
 
   /** Kills the process (if any), closes the endpoint and removes the unzipped files. */
   async stop(): Promise<void> {
     this.stopped = true;
     const child = this.environment?.child;
-    this.killEnvironment('stopped');
+    this.killEnvironment(this.environment, 'stopped');
     // Resolve only once the process is gone, so a caller that exits right after leaves none behind.
     if (child && child.exitCode === null && child.signalCode === null) {
       await new Promise<void>((resolve) => {
@@ -198,67 +228,77 @@ export class LocalFunction {
 
   private async invokeNow(payload: string | Uint8Array, options: InvokeOptions): Promise<InvokeReport> {
     await this.prepare();
-    this.logs = [];
-    const coldStart = !this.environment || this.environment.exited;
-    const environment = coldStart ? this.spawnEnvironment() : (this.environment as Environment);
     const requestId = options.requestId ?? randomUUID();
+    if (this.inFlight.has(requestId)) {
+      throw new EmulatorError(`an invocation with request id ${requestId} is already running`, 'Busy');
+    }
+    const coldStart = !this.environment || this.environment.exited;
     const timeoutMs = (this.options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
     const initTimeoutMs = this.options.initTimeoutMs ?? INIT_TIMEOUT_MS;
+    let invocation!: Invocation;
 
     const outcome = await new Promise<InvokeOutcome>((resolve) => {
       let invokeTimer: NodeJS.Timeout | undefined;
       let initTimer: NodeJS.Timeout | undefined;
-      const invocation: Invocation = {
+      const logs: string[] = [];
+      // Registered before a cold start spawns the process, so its init lines are reported with it.
+      const pending = {
         requestId,
         payload,
+        logs,
         headers: this.invocationHeaders(requestId, timeoutMs, options),
         settled: false,
         onDelivered: () => {
           invokeTimer = setTimeout(() => {
-            this.killEnvironment('timeout');
             invocation.settle({
               kind: 'error',
               phase: 'invoke',
               errorType: 'Sandbox.Timedout',
               errorMessage: `RequestId: ${requestId} Error: Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`,
             });
+            // Classic Lambda ends the environment; on Managed Instances the others go on.
+            if (this.concurrency === 1) this.killEnvironment(invocation.environment, 'timeout');
           }, timeoutMs);
         },
-        settle: (result) => {
+        settle: (result: InvokeOutcome) => {
           if (invocation.settled) return;
           invocation.settled = true;
+          this.undelivered = this.undelivered.filter((waiting) => waiting !== invocation);
           clearTimeout(initTimer);
           clearTimeout(invokeTimer);
           resolve(result);
         },
       };
-      this.current = invocation;
+      this.inFlight.set(requestId, pending as Invocation);
+      const environment = coldStart ? this.spawnEnvironment() : (this.environment as Environment);
+      invocation = Object.assign(pending, { environment }) as Invocation;
       // Init has its own 10 s limit; the function timeout starts when the event is handed over.
       initTimer = coldStart
         ? setTimeout(() => {
             if (invocation.deliveredAt !== undefined) return;
-            this.killEnvironment('init timeout');
-            invocation.settle(
-              this.initFailure(
-                'Sandbox.Timedout',
-                `Init timed out after ${(initTimeoutMs / 1000).toFixed(2)} seconds`,
-              ),
+            const failure = this.initFailure(
+              environment,
+              'Sandbox.Timedout',
+              `Init timed out after ${(initTimeoutMs / 1000).toFixed(2)} seconds`,
             );
+            this.settleAll(environment, () => failure);
+            this.killEnvironment(environment, 'init timeout');
           }, initTimeoutMs)
         : undefined;
       if (environment.exited) {
         invocation.settle(this.exitFailure(environment, requestId));
-      } else if (environment.waiting) {
+      } else if (environment.waiting.length > 0) {
         this.deliver(environment, invocation);
+      } else {
+        this.undelivered.push(invocation);
       }
     });
 
     const now = performance.now();
     await this.drainOutput();
-    const invocation = this.current;
-    this.current = undefined;
-    const deliveredAt = invocation?.deliveredAt ?? now;
-    const env = environment;
+    this.inFlight.delete(requestId);
+    const deliveredAt = invocation.deliveredAt ?? now;
+    const env = invocation.environment;
     this.samplePeakRss(env);
     return {
       requestId,
@@ -270,8 +310,16 @@ export class LocalFunction {
       durationMs: now - deliveredAt,
       maxMemoryUsedMb: env.peakRssKb === undefined ? undefined : Math.ceil(env.peakRssKb / 1024),
       memorySizeMb: this.options.memoryMb ?? 128,
-      logs: this.logs,
+      logs: invocation.logs,
     };
+  }
+
+  /** Settles every invocation still running in `environment` (a crash, an init failure). */
+  private settleAll(environment: Environment, outcome: (invocation: Invocation) => InvokeOutcome) {
+    for (const invocation of [...this.inFlight.values()]) {
+      if (invocation.environment === environment && !invocation.settled)
+        invocation.settle(outcome(invocation));
+    }
   }
 
   private invocationHeaders(requestId: string, timeoutMs: number, options: InvokeOptions) {
@@ -306,19 +354,15 @@ export class LocalFunction {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const environment: Environment = { child, spawnedAt, exited: false, stderrTail: '' };
+    const environment: Environment = { child, spawnedAt, exited: false, stderrTail: '', waiting: [] };
     this.environment = environment;
     this.captureLines(child, environment);
     const onGone = (description: string) => {
       if (environment.exited) return;
       environment.exited = true;
       environment.exitDescription = description;
-      environment.waiting?.destroy();
-      environment.waiting = undefined;
-      const invocation = this.current;
-      if (invocation && !invocation.settled && this.environment === environment) {
-        invocation.settle(this.exitFailure(environment, invocation.requestId));
-      }
+      for (const waiting of environment.waiting.splice(0)) waiting.destroy();
+      this.settleAll(environment, (invocation) => this.exitFailure(environment, invocation.requestId));
     };
     child.on('error', (error) => onGone(`could not start bootstrap: ${error.message}`));
     child.on('exit', (code, signal) => onGone(signal ? `signal: ${signal}` : `exit status ${code}`));
@@ -357,26 +401,37 @@ export class LocalFunction {
     }
   }
 
+  /**
+   * One invocation at a time: the line is its own. Several (Managed Instances): the line goes to
+   * the invocation whose request id it carries (Lambda's JSON logs carry it), else to all of them.
+   */
   private emitLog(line: string, stream: 'stdout' | 'stderr') {
-    this.logs.push(line);
+    const running = [...this.inFlight.values()];
+    const owners =
+      running.length > 1 ? running.filter((invocation) => line.includes(invocation.requestId)) : [];
+    for (const invocation of owners.length > 0 ? owners : running) invocation.logs.push(line);
     this.options.onLog?.(line, stream);
   }
 
-  private killEnvironment(reason: string) {
-    const environment = this.environment;
+  /** Ends the environment; invocations still running in it fail as Lambda reports a runtime exit. */
+  private killEnvironment(environment: Environment | undefined, reason: string) {
     if (!environment || environment.exited) return;
     this.samplePeakRss(environment);
     environment.exited = true;
     environment.exitDescription = reason;
     // Kill first: closing the pending /next first would make the runtime log a broken connection.
     environment.child.kill('SIGKILL');
-    environment.waiting?.destroy();
-    environment.waiting = undefined;
+    for (const waiting of environment.waiting.splice(0)) waiting.destroy();
+    this.settleAll(environment, (invocation) => this.exitFailure(environment, invocation.requestId));
   }
 
   private exitFailure(environment: Environment, requestId: string): InvokeOutcome {
     if (environment.initError) {
-      return { ...this.initFailure(environment.initError.errorType, environment.initError.errorMessage) };
+      return this.initFailure(
+        environment,
+        environment.initError.errorType,
+        environment.initError.errorMessage,
+      );
     }
     const phase = environment.firstNextAt === undefined ? 'init' : 'invoke';
     return {
@@ -388,14 +443,8 @@ export class LocalFunction {
     };
   }
 
-  private initFailure(errorType: string, errorMessage: string): InvokeOutcome {
-    return {
-      kind: 'error',
-      phase: 'init',
-      errorType,
-      errorMessage,
-      stderr: this.environment?.stderrTail ?? '',
-    };
+  private initFailure(environment: Environment, errorType: string, errorMessage: string): InvokeOutcome {
+    return { kind: 'error', phase: 'init', errorType, errorMessage, stderr: environment.stderrTail };
   }
 
   /** Peak RSS from /proc (Linux); elsewhere the figure is simply absent. */
@@ -408,9 +457,8 @@ export class LocalFunction {
   }
 
   private deliver(environment: Environment, invocation: Invocation) {
-    const response = environment.waiting;
+    const response = environment.waiting.shift();
     if (!response) return;
-    environment.waiting = undefined;
     invocation.deliveredAt = performance.now();
     const timeoutMs = (this.options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
     invocation.headers['lambda-runtime-deadline-ms'] = String(Date.now() + timeoutMs);
@@ -447,10 +495,23 @@ export class LocalFunction {
   private next(environment: Environment, res: ServerResponse) {
     environment.firstNextAt ??= performance.now();
     this.samplePeakRss(environment);
-    environment.waiting?.destroy();
-    environment.waiting = res;
-    const invocation = this.current;
-    if (invocation && !invocation.settled && invocation.deliveredAt === undefined) {
+    // One `/next` at a time in classic Lambda (a new one replaces the old); up to
+    // `maxConcurrency` on Managed Instances, each a worker of the runtime.
+    if (this.concurrency === 1) for (const waiting of environment.waiting.splice(0)) waiting.destroy();
+    if (environment.waiting.length >= this.concurrency) {
+      return reply(res, 400, {
+        errorType: 'TooManyRequests',
+        errorMessage: `more than AWS_LAMBDA_MAX_CONCURRENCY=${this.concurrency} requests wait on /next`,
+      });
+    }
+    environment.waiting.push(res);
+    res.once('close', () => {
+      const index = environment.waiting.indexOf(res);
+      if (index >= 0) environment.waiting.splice(index, 1);
+    });
+    const invocation = this.undelivered.find((waiting) => waiting.environment === environment);
+    if (invocation) {
+      this.undelivered = this.undelivered.filter((waiting) => waiting !== invocation);
       this.deliver(environment, invocation);
     }
   }
@@ -462,11 +523,9 @@ export class LocalFunction {
     reply(res, 202, { status: 'OK' });
     // Lambda ends the environment after an init error.
     setImmediate(() => {
-      this.killEnvironment('init error');
-      const invocation = this.current;
-      if (invocation && !invocation.settled) {
-        invocation.settle(this.initFailure(parsed.errorType, parsed.errorMessage));
-      }
+      const failure = this.initFailure(environment, parsed.errorType, parsed.errorMessage);
+      this.settleAll(environment, () => failure);
+      this.killEnvironment(environment, 'init error');
     });
   }
 
@@ -476,9 +535,9 @@ export class LocalFunction {
     req: IncomingMessage,
     res: ServerResponse,
   ) {
-    const invocation = this.current;
     const body = await readBody(req, MAX_RESPONSE_BYTES);
-    if (!invocation || invocation.settled || invocation.requestId !== requestId) {
+    const invocation = this.inFlight.get(requestId);
+    if (!invocation || invocation.settled || invocation.deliveredAt === undefined) {
       return reply(res, 400, {
         errorType: 'InvalidRequestID',
         errorMessage: `no invocation ${requestId} is in progress`,

@@ -247,3 +247,80 @@ describe('extractArtifact', () => {
     await expect(extractArtifact(notZip)).rejects.toThrow(/not a readable zip/);
   });
 });
+
+describe('LocalFunction with maxConcurrency (Lambda Managed Instances)', () => {
+  it('hands many invocations to one environment at once, each answered and logged as its own', async () => {
+    const local = await fn('concurrent', { maxConcurrency: 8, timeoutSeconds: 30 });
+    const names = Array.from({ length: 100 }, (_, i) => `caller-${i}`);
+    const reports = await Promise.all(
+      names.map((name, i) => local.invoke({ name, holdMs: 20 }, { requestId: `req-${i}` })),
+    );
+    for (const [i, report] of reports.entries()) {
+      expect(report.outcome, report.requestId).toMatchObject({
+        kind: 'success',
+        json: { name: `caller-${i}`, requestId: `req-${i}` },
+      });
+      // Every line reported with an invocation carries its own request id, never another's.
+      const lines = report.logs.filter((line) => line.includes('"answered"'));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(`"requestId":"req-${i}"`);
+    }
+    // One environment served them all: a single cold start.
+    expect(reports.filter((report) => report.coldStart)).toHaveLength(1);
+  });
+
+  it('runs the invocations at the same time: 8 meet inside the runtime at once', async () => {
+    const local = await fn('barrier', { maxConcurrency: 8, timeoutSeconds: 30 });
+    const reports = await Promise.all(Array.from({ length: 8 }, () => local.invoke({ expect: 8 })));
+    for (const report of reports)
+      expect(report.outcome).toMatchObject({ kind: 'success', json: { seen: 8 } });
+  });
+
+  it('keeps classic mode one at a time: two never meet', async () => {
+    const local = await fn('barrier', { timeoutSeconds: 30 });
+    const reports = await Promise.all(
+      Array.from({ length: 2 }, () => local.invoke({ expect: 2, maxWaitMs: 1500 })),
+    );
+    for (const report of reports)
+      expect(report.outcome).toMatchObject({ kind: 'success', json: { seen: 1 } });
+  }, 60_000);
+
+  it('sets AWS_LAMBDA_MAX_CONCURRENCY above 1, and never in classic mode', async () => {
+    const classic = await fn('echo');
+    const echo = (await classic.invoke({})).outcome as { json: Echo };
+    expect(echo.json.env.AWS_LAMBDA_MAX_CONCURRENCY).toBeUndefined();
+    const managed = await fn('echo', { maxConcurrency: 4 });
+    const managedEcho = (await managed.invoke({})).outcome as { json: Echo };
+    expect(managedEcho.json.env.AWS_LAMBDA_MAX_CONCURRENCY).toBe('4');
+  });
+
+  it('times out one invocation alone: the others and the environment go on', async () => {
+    const local = await fn('concurrent-hang', { maxConcurrency: 4, timeoutSeconds: 1 });
+    const [hung, ok] = await Promise.all([
+      local.invoke({ name: 'stuck', hang: true }),
+      local.invoke({ name: 'fine' }),
+    ]);
+    expect(hung.outcome).toMatchObject({ kind: 'error', errorType: 'Sandbox.Timedout' });
+    expect(ok.outcome).toMatchObject({ kind: 'success', json: { name: 'fine' } });
+    const after = await local.invoke({ name: 'after' });
+    expect(after.coldStart).toBe(false);
+    expect(after.outcome).toMatchObject({ kind: 'success', json: { name: 'after' } });
+  });
+
+  it('fails every running invocation when the environment crashes', async () => {
+    const local = await fn('crash', { maxConcurrency: 4 });
+    const reports = await Promise.all([local.invoke({}), local.invoke({}), local.invoke({})]);
+    for (const report of reports) {
+      expect(report.outcome).toMatchObject({ kind: 'error', errorType: 'Runtime.ExitError' });
+    }
+  });
+
+  it('refuses a concurrency Lambda would refuse', () => {
+    expect(() => new LocalFunction({ name: 'x', artifact: 'x.zip', maxConcurrency: 0 })).toThrow(
+      /maxConcurrency must be a whole number in 1..1600/,
+    );
+    expect(() => new LocalFunction({ name: 'x', artifact: 'x.zip', maxConcurrency: 1601 })).toThrow(
+      /got 1601/,
+    );
+  });
+});
