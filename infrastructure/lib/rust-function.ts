@@ -128,7 +128,8 @@ export interface RustFunctionProps extends lambda.FunctionOptions {
    * environment takes at once (`perExecutionEnvironmentMaxConcurrency`, 1..1600) with how much
    * memory per vCPU (`executionEnvironmentMemoryGiBPerVCpu`, 2..8). The crate must declare
    * `concurrent = true` under `[package.metadata.ferrule]`: it runs lambda_runtime's concurrent
-   * loop and keeps no per-request state in the process (docs/constructs.md).
+   * loop and keeps no per-request state in the process (docs/constructs.md); `memorySize` must be
+   * 2048 or more (Managed Instances' smallest function).
    * @default - classic Lambda: one invocation per execution environment
    */
   readonly managedInstances?: ManagedInstancesOptions;
@@ -495,6 +496,12 @@ function validate(owner: string, props: RustFunctionProps): void {
     if (memory !== undefined && !Token.isUnresolved(memory) && (memory < 2 || memory > 8)) {
       throw new Error(
         `${owner}: managedInstances.executionEnvironmentMemoryGiBPerVCpu must be in 2..8 GiB per vCPU, got ${memory}`,
+      );
+    }
+    const memorySize = props.memorySize ?? 256;
+    if (!Token.isUnresolved(memorySize) && memorySize < 2048) {
+      throw new Error(
+        `${owner}: Lambda Managed Instances run functions of at least 2 GB and 1 vCPU; set memorySize to 2048 or more (got ${memorySize} MB)`,
       );
     }
     if (props.reservedConcurrentExecutions !== undefined) {

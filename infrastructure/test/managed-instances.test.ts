@@ -26,6 +26,7 @@ function managedError(
   try {
     new RustFunction(stack, 'Fn', {
       crate: 'worker',
+      memorySize: 2048,
       ...props,
       managedInstances: { capacityProvider: capacityProvider(stack), ...options },
     });
@@ -42,6 +43,7 @@ describe('RustFunction on Lambda Managed Instances', () => {
     const provider = capacityProvider(stack);
     const fn = new RustFunction(stack, 'Fn', {
       crate: 'worker',
+      memorySize: 4096,
       managedInstances: {
         capacityProvider: provider,
         perExecutionEnvironmentMaxConcurrency: 64,
@@ -80,6 +82,10 @@ describe('RustFunction on Lambda Managed Instances', () => {
     expect(managedError({ executionEnvironmentMemoryGiBPerVCpu: 1 })).toMatch(
       /executionEnvironmentMemoryGiBPerVCpu must be in 2..8 GiB per vCPU, got 1/,
     );
+    expect(managedError({}, { memorySize: 1024 })).toMatch(
+      /at least 2 GB and 1 vCPU; set memorySize to 2048 or more \(got 1024 MB\)/,
+    );
+    expect(managedError({}, { memorySize: undefined })).toMatch(/got 256 MB/);
     expect(managedError({}, { reservedConcurrentExecutions: 5 })).toMatch(
       /reservedConcurrentExecutions does not apply on Lambda Managed Instances/,
     );
