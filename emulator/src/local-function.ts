@@ -80,8 +80,11 @@ export interface LocalFunctionOptions extends FunctionSettings {
   readonly initTimeoutMs?: number;
   /** Longest wait for output still in the pipe after a response. @default 10 */
   readonly logDrainMs?: number;
-  /** Called with each line the process writes, as it writes it. */
-  readonly onLog?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /**
+   * Called with each line the process writes, as it writes it, and the request id of the
+   * invocation it is reported with when that is one invocation.
+   */
+  readonly onLog?: (line: string, stream: 'stdout' | 'stderr', requestId?: string) => void;
 }
 
 interface Invocation {
@@ -409,8 +412,9 @@ export class LocalFunction {
     const running = [...this.inFlight.values()];
     const owners =
       running.length > 1 ? running.filter((invocation) => line.includes(invocation.requestId)) : [];
-    for (const invocation of owners.length > 0 ? owners : running) invocation.logs.push(line);
-    this.options.onLog?.(line, stream);
+    const targets = owners.length > 0 ? owners : running;
+    for (const invocation of targets) invocation.logs.push(line);
+    this.options.onLog?.(line, stream, targets.length === 1 ? targets[0]?.requestId : undefined);
   }
 
   /** Ends the environment; invocations still running in it fail as Lambda reports a runtime exit. */

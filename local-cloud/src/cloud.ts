@@ -284,7 +284,7 @@ export class LocalCloud {
     lines.push('', 'Functions');
     for (const spec of this.model.functions.values()) {
       lines.push(
-        `  ${spec.label.padEnd(24)} ${spec.name.padEnd(56)} ${spec.runtime} ${spec.architecture} ${spec.memoryMb} MB ${spec.timeoutSeconds} s, up to ${this.pools.get(spec.arn)?.limit ?? '?'} environments`,
+        `  ${spec.label.padEnd(24)} ${spec.name.padEnd(56)} ${spec.runtime} ${spec.architecture} ${spec.memoryMb} MB ${spec.timeoutSeconds} s, up to ${this.pools.get(spec.arn)?.limit ?? '?'} environments${spec.managedInstancesConcurrency ? ` × ${spec.managedInstancesConcurrency} invocations (Managed Instances)` : ''}`,
       );
     }
     if (this.model.mappings.length > 0) lines.push('', 'Event source mappings');
@@ -420,7 +420,7 @@ export class LocalCloud {
           ? new SqsMappingPoller(
               mapping,
               context,
-              this.pools.get(mapping.functionArn)?.limit ?? 1,
+              this.pools.get(mapping.functionArn)?.concurrency ?? 1,
               this.options.sqsRetryDelaySeconds,
             )
           : new StreamMappingPoller(mapping, context),

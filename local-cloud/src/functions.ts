@@ -27,16 +27,28 @@ export interface FunctionPoolOptions {
   readonly maxEnvironments?: number;
 }
 
-interface Slot {
+/** One execution environment: a process under the emulator, with seats for invocations. */
+interface Host {
   readonly local: LocalFunction;
-  requestId?: string;
+  /** Slots bound to it: 1, or up to the function's Managed Instances concurrency. */
+  seats: number;
+  /** Invocations running in it now. */
+  busy: number;
+  /** Replaced by newer code (watch mode): stopped once nothing runs in it. */
+  stale: boolean;
+}
+
+/** One invocation's place in an environment. */
+interface Slot {
+  readonly host: Host;
 }
 
 export class FunctionPool {
   private readonly idle: Slot[] = [];
   private readonly all: Slot[] = [];
+  private hosts: Host[] = [];
   private readonly waiting: ((slot: Slot) => void)[] = [];
-  /** Environments replaced by newer code while busy: stopped when their invocation ends. */
+  /** Slots of environments replaced by newer code while busy: released into nothing. */
   private readonly stale = new Set<Slot>();
   private stopped = false;
   /** Invocations answered, for the summary and tests. */
@@ -54,27 +66,38 @@ export class FunctionPool {
 
   /** Environments started so far (busy or idle). */
   get environments(): number {
-    return this.all.length;
+    return this.hosts.length;
   }
 
+  /** Most environments at once. */
   get limit(): number {
     const reserved = this.options.spec.reservedConcurrency;
     const max = this.options.maxEnvironments ?? DEFAULT_ENVIRONMENTS;
     return reserved !== undefined && reserved > 0 ? Math.min(reserved, max) : max;
   }
 
+  /** Invocations one environment takes at once: 1, or the Managed Instances concurrency. */
+  get perEnvironment(): number {
+    return this.options.spec.managedInstancesConcurrency ?? 1;
+  }
+
+  /** Most invocations at once: environments × invocations per environment. */
+  get concurrency(): number {
+    return this.limit * this.perEnvironment;
+  }
+
   async invoke(event: unknown, options: InvokeOptions = {}): Promise<InvokeReport> {
     const slot = await this.acquire();
     const requestId = options.requestId ?? randomUUID();
-    slot.requestId = requestId;
     this.options.log.start(this.name, requestId);
+    slot.host.busy += 1;
     try {
-      const report = await slot.local.invoke(event, { ...options, requestId });
+      const report = await slot.host.local.invoke(event, { ...options, requestId });
       this.invocations += 1;
       this.options.log.report(this.name, report);
       return report;
     } finally {
-      slot.requestId = undefined;
+      slot.host.busy -= 1;
       this.release(slot);
     }
   }
@@ -82,27 +105,30 @@ export class FunctionPool {
   /** Watch mode: new code or settings. Idle environments stop now, busy ones when they finish. */
   async replace(spec: FunctionSpec): Promise<void> {
     this.options = { ...this.options, spec };
-    const stale = [...this.all];
+    for (const slot of this.all) this.stale.add(slot);
     this.all.length = 0;
-    const idle = this.idle.splice(0);
-    for (const slot of stale) this.stale.add(slot);
-    await Promise.all(idle.map((slot) => slot.local.stop()));
+    this.idle.length = 0;
+    const retired = this.hosts;
+    this.hosts = [];
+    for (const host of retired) host.stale = true;
+    await Promise.all(retired.filter((host) => host.busy === 0).map((host) => host.local.stop()));
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    const slots = [...this.all];
+    const hosts = this.hosts;
+    this.hosts = [];
     this.all.length = 0;
     this.idle.length = 0;
-    await Promise.all(slots.map((slot) => slot.local.stop()));
+    await Promise.all(hosts.map((host) => host.local.stop()));
   }
 
   private async acquire(): Promise<Slot> {
     if (this.stopped) throw new Error(`${this.name} is stopped`);
     const ready = this.idle.pop();
     if (ready) return ready;
-    if (this.all.length < this.limit) return this.newSlot();
-    if (this.waiting.length >= this.limit * QUEUE_PER_ENVIRONMENT) {
+    if (this.all.length < this.concurrency) return this.newSlot();
+    if (this.waiting.length >= this.concurrency * QUEUE_PER_ENVIRONMENT) {
       throw new ThrottledError(
         `Rate Exceeded: ${this.name} has ${this.limit} busy environments and a full queue`,
       );
@@ -113,7 +139,8 @@ export class FunctionPool {
   private release(slot: Slot): void {
     if (this.stale.has(slot) || this.stopped) {
       this.stale.delete(slot);
-      void slot.local.stop();
+      const { host } = slot;
+      if ((host.stale || this.stopped) && host.busy === 0) void host.local.stop();
       // The freed capacity goes to the next waiting invocation, on current code.
       const next = this.waiting.shift();
       if (next && !this.stopped) next(this.newSlot());
@@ -125,23 +152,35 @@ export class FunctionPool {
   }
 
   private newSlot(): Slot {
-    const { spec } = this.options;
-    const slot: Slot = {
-      local: new LocalFunction({
-        name: spec.name,
-        artifact: spec.artifact,
-        memoryMb: spec.memoryMb,
-        timeoutSeconds: spec.timeoutSeconds,
-        region: this.options.region,
-        accountId: this.options.accountId,
-        logFormat: spec.logFormat,
-        ...(spec.logLevel ? { logLevel: spec.logLevel } : {}),
-        environment: spec.environment,
-        passthroughEnvironment: this.options.passthroughEnvironment,
-        onLog: (line) => this.options.log.line(spec.label, slot.requestId, line),
-      }),
-    };
+    const perEnvironment = this.perEnvironment;
+    let host = this.hosts.find((candidate) => candidate.seats < perEnvironment);
+    if (!host) {
+      host = { local: this.newEnvironment(perEnvironment), seats: 0, busy: 0, stale: false };
+      this.hosts.push(host);
+    }
+    host.seats += 1;
+    const slot: Slot = { host };
     this.all.push(slot);
     return slot;
+  }
+
+  private newEnvironment(maxConcurrency: number): LocalFunction {
+    const { spec } = this.options;
+    return new LocalFunction({
+      name: spec.name,
+      artifact: spec.artifact,
+      memoryMb: spec.memoryMb,
+      timeoutSeconds: spec.timeoutSeconds,
+      region: this.options.region,
+      accountId: this.options.accountId,
+      logFormat: spec.logFormat,
+      ...(spec.logLevel ? { logLevel: spec.logLevel } : {}),
+      ...(maxConcurrency > 1 ? { maxConcurrency } : {}),
+      environment: spec.environment,
+      passthroughEnvironment: this.options.passthroughEnvironment,
+      // The emulator names the invocation a line belongs to (the only one running, or the one
+      // whose request id the line carries).
+      onLog: (line, _stream, requestId) => this.options.log.line(spec.label, requestId, line),
+    });
   }
 }

@@ -22,6 +22,11 @@ export interface FunctionSpec {
   readonly logLevel?: string;
   /** `ReservedConcurrentExecutions`, when set: caps the local environments too. */
   readonly reservedConcurrency?: number;
+  /**
+   * On Lambda Managed Instances (`CapacityProviderConfig`): invocations one environment takes at
+   * once, `PerExecutionEnvironmentMaxConcurrency`.
+   */
+  readonly managedInstancesConcurrency?: number;
   /** `DeadLetterConfig.TargetArn` (asynchronous invocations). */
   readonly deadLetterArn?: string;
 }

@@ -722,6 +722,7 @@ class StackProvisioner {
       ...(props.ReservedConcurrentExecutions !== undefined
         ? { reservedConcurrency: Number(props.ReservedConcurrentExecutions) }
         : {}),
+      ...managedInstances(props),
       ...((props.DeadLetterConfig as Props | undefined)?.TargetArn
         ? { deadLetterArn: String((props.DeadLetterConfig as Props).TargetArn) }
         : {}),
@@ -917,6 +918,23 @@ class StackProvisioner {
     }
     return { ref: id, attributes: {} };
   }
+}
+
+/**
+ * Lambda documents no default for `PerExecutionEnvironmentMaxConcurrency`; locally a function on
+ * a capacity provider without one takes this many invocations per environment.
+ */
+export const DEFAULT_MANAGED_INSTANCES_CONCURRENCY = 16;
+
+/** A function on a capacity provider: how many invocations one environment takes at once. */
+export function managedInstances(props: Props): { managedInstancesConcurrency?: number } {
+  const config = (props.CapacityProviderConfig as Props | undefined)
+    ?.LambdaManagedInstancesCapacityProviderConfig as Props | undefined;
+  if (!config) return {};
+  const asked = Number(config.PerExecutionEnvironmentMaxConcurrency ?? DEFAULT_MANAGED_INSTANCES_CONCURRENCY);
+  const concurrency =
+    Number.isInteger(asked) && asked >= 1 && asked <= 1600 ? asked : DEFAULT_MANAGED_INSTANCES_CONCURRENCY;
+  return { managedInstancesConcurrency: concurrency };
 }
 
 /** `orders-api` from `ferrule:crate`, else `OrdersApi` from the construct path `Stack/OrdersApi/Resource`. */

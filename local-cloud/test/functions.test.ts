@@ -4,12 +4,19 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FunctionPool, ThrottledError } from '../src/functions.ts';
 import type { FunctionSpec } from '../src/model.ts';
+import { DEFAULT_MANAGED_INSTANCES_CONCURRENCY, managedInstances } from '../src/provision.ts';
 import { memoryLog, writeAssembly } from './helpers.ts';
 
 const pools: FunctionPool[] = [];
+let log = memoryLog();
 
-async function pool(maxEnvironments: number, reservedConcurrency?: number): Promise<FunctionPool> {
+async function pool(
+  maxEnvironments: number,
+  reservedConcurrency?: number,
+  extra: Partial<FunctionSpec> = {},
+): Promise<FunctionPool> {
   const dir = await writeAssembly({});
+  log = memoryLog();
   const spec: FunctionSpec = {
     stackName: 'Test',
     logicalId: 'Echo',
@@ -24,13 +31,14 @@ async function pool(maxEnvironments: number, reservedConcurrency?: number): Prom
     environment: { TEST_MODE: 'echo' },
     logFormat: 'JSON',
     ...(reservedConcurrency !== undefined ? { reservedConcurrency } : {}),
+    ...extra,
   };
   const created = new FunctionPool({
     spec,
     region: 'eu-west-1',
     accountId: '123456789012',
     passthroughEnvironment: {},
-    log: memoryLog().sink,
+    log: log.sink,
     maxEnvironments,
   });
   pools.push(created);
@@ -64,5 +72,62 @@ describe('function pools', () => {
     // One running, 50 waiting: the rest are refused as Lambda refuses with 429.
     expect(throttled).toHaveLength(9);
     expect((throttled[0] as PromiseRejectedResult).reason).toBeInstanceOf(ThrottledError);
+  });
+
+  it('runs a function on Managed Instances with several invocations in one environment at once', async () => {
+    const lmi = await pool(1, undefined, {
+      environment: { TEST_MODE: 'concurrent' },
+      managedInstancesConcurrency: 4,
+      timeoutSeconds: 30,
+    });
+    expect(lmi.concurrency).toBe(4);
+    const reports = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        lmi.invoke({ name: `n${i}`, holdMs: 20 }, { requestId: `r-${i}` }),
+      ),
+    );
+    for (const [i, report] of reports.entries()) {
+      expect(report.outcome).toMatchObject({ kind: 'success', json: { name: `n${i}` } });
+    }
+    expect(lmi.environments).toBe(1);
+    // Each line of the stream is prefixed with the invocation that wrote it (its own request id).
+    const answered = log.lines.filter((line) => line.includes('"answered"'));
+    expect(answered).toHaveLength(12);
+    for (const line of answered) {
+      const [, prefixId, json] = /^\S+\s+(\S+)\s+(\{.*\})$/.exec(line) ?? [];
+      expect(prefixId, line).toBe((JSON.parse(json ?? '{}') as { requestId?: string }).requestId);
+    }
+  });
+
+  it('meets inside one environment: 4 invocations held until all 4 are in', async () => {
+    const lmi = await pool(1, undefined, {
+      environment: { TEST_MODE: 'barrier' },
+      managedInstancesConcurrency: 4,
+      timeoutSeconds: 30,
+    });
+    const reports = await Promise.all(Array.from({ length: 4 }, () => lmi.invoke({ expect: 4 })));
+    for (const report of reports)
+      expect(report.outcome).toMatchObject({ kind: 'success', json: { seen: 4 } });
+  });
+});
+
+describe('a function on a capacity provider in the template', () => {
+  it('takes PerExecutionEnvironmentMaxConcurrency, a default when unset, and nothing without a provider', () => {
+    const config = (value?: number) => ({
+      CapacityProviderConfig: {
+        LambdaManagedInstancesCapacityProviderConfig: {
+          CapacityProviderArn: 'arn:aws:lambda:eu-west-1:123456789012:capacity-provider:shop',
+          ...(value === undefined ? {} : { PerExecutionEnvironmentMaxConcurrency: value }),
+        },
+      },
+    });
+    expect(managedInstances(config(64))).toEqual({ managedInstancesConcurrency: 64 });
+    expect(managedInstances(config())).toEqual({
+      managedInstancesConcurrency: DEFAULT_MANAGED_INSTANCES_CONCURRENCY,
+    });
+    expect(managedInstances(config(5000))).toEqual({
+      managedInstancesConcurrency: DEFAULT_MANAGED_INSTANCES_CONCURRENCY,
+    });
+    expect(managedInstances({ MemorySize: 256 })).toEqual({});
   });
 });
