@@ -2,7 +2,7 @@
 // and fixed local credentials, never to AWS with the shell's, and runs with the template's settings
 // (the run of the built function is in invoke.e2e.ts).
 import { describe, expect, it } from 'vitest';
-import { LOCAL_CREDENTIALS, planInvoke } from '../src/actions/invoke.ts';
+import { invokeSettings, LOCAL_CREDENTIALS, planInvoke } from '../src/actions/invoke.ts';
 
 const crate = { name: 'orders-api', environment: { ORDERS_TABLE: 'orders-local' } };
 const served = {
@@ -95,5 +95,19 @@ describe('ferrule invoke: what the function runs with', () => {
     expect(
       planInvoke({ crate, target: { kind: 'aws' }, shell: longTermKeys }).passthrough.AWS_SESSION_TOKEN,
     ).toBe('');
+  });
+});
+
+describe('ferrule invoke --concurrency', () => {
+  const flags = { event: 'apigw-http/get-hello', env: [] as string[] };
+
+  it('takes a whole number of invocations from 1 to 1600', () => {
+    expect(invokeSettings({ ...flags, concurrency: '16' }).concurrency).toBe(16);
+    expect(invokeSettings({ ...flags }).concurrency).toBeUndefined();
+    expect(() => invokeSettings({ ...flags, concurrency: '0' })).toThrow(
+      /--concurrency must be a number from 1 to 1600, not `0`/,
+    );
+    expect(() => invokeSettings({ ...flags, concurrency: '1601' })).toThrow(/not `1601`/);
+    expect(() => invokeSettings({ ...flags, concurrency: '2.5' })).toThrow(/whole number from 1 to 1600/);
   });
 });

@@ -41,6 +41,7 @@ export interface InvokeFlags {
   readonly env: readonly string[];
   readonly json?: boolean;
   readonly aws?: boolean;
+  readonly concurrency?: string;
 }
 
 /** The credentials every locally run function gets: the ones the local cloud gives its functions. */
@@ -154,16 +155,53 @@ export async function invoke(name: string, flags: InvokeFlags): Promise<number> 
       }`,
     );
   }
-  const report = await invokeFunction({
+  const request: InvokeRequest = {
     fn,
     artifact,
     event: event.text,
     ...settings,
     onNote: (note) => process.stderr.write(`==> ${note}\n`),
     ...(flags.json ? {} : { onLog: (line: string) => process.stderr.write(`${line}\n`) }),
-  });
+  };
+  if ((settings.concurrency ?? 1) > 1) {
+    const reports = await invokeConcurrently(request, settings.concurrency ?? 1);
+    printConcurrentReports(reports, flags.json === true);
+    return reports.every((report) => report.outcome.kind === 'success') ? 0 : 1;
+  }
+  const report = await invokeFunction(request);
   printReport(report, flags.json === true);
   return report.outcome.kind === 'success' ? 0 : 1;
+}
+
+/**
+ * `--concurrency N`: the event N times at once in one execution environment that takes N
+ * invocations (`AWS_LAMBDA_MAX_CONCURRENCY`), as Lambda Managed Instances run a function.
+ */
+export async function invokeConcurrently(
+  request: InvokeRequest,
+  concurrency: number,
+): Promise<InvokeReport[]> {
+  const { target, plan } = await openTarget(request.fn, request);
+  try {
+    return await runMany(request.fn.name, request.artifact, plan, request.event, request.onLog, concurrency);
+  } finally {
+    await target.stop();
+  }
+}
+
+/** One line per invocation, then how they went together; `--json` prints the reports. */
+function printConcurrentReports(reports: readonly InvokeReport[], json: boolean): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
+    return;
+  }
+  for (const report of reports) process.stderr.write(`${reportLine(report)}\n`);
+  const durations = reports.map((report) => report.durationMs).sort((a, b) => a - b);
+  const at = (q: number) => durations[Math.min(durations.length - 1, Math.floor(q * durations.length))] ?? 0;
+  const failed = reports.filter((report) => report.outcome.kind !== 'success').length;
+  process.stdout.write(
+    `${reports.length} invocations at once in one environment: ${reports.length - failed} succeeded, ${failed} failed; duration p50 ${formatMs(at(0.5))}, max ${formatMs(at(1))}\n`,
+  );
 }
 
 /** What the flags ask of the run: AWS or local, and the settings over the template's. */
@@ -172,8 +210,14 @@ export function invokeSettings(flags: InvokeFlags): InvokeSettings {
     flags.memory === undefined ? undefined : numberOption(flags.memory, '--memory', 128, 10_240);
   const timeoutSeconds =
     flags.timeout === undefined ? undefined : numberOption(flags.timeout, '--timeout', 1, 900);
+  const concurrency =
+    flags.concurrency === undefined ? undefined : numberOption(flags.concurrency, '--concurrency', 1, 1600);
+  if (concurrency !== undefined && !Number.isInteger(concurrency)) {
+    throw new CliError(`--concurrency must be a whole number from 1 to 1600, not \`${flags.concurrency}\``);
+  }
   return {
     aws: flags.aws === true,
+    ...(concurrency !== undefined ? { concurrency } : {}),
     ...(memoryMb !== undefined ? { memoryMb } : {}),
     ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
     environment: Object.fromEntries(flags.env.map(parseAssignment)),
@@ -195,6 +239,8 @@ export interface InvokeSettings {
   readonly aws?: boolean;
   readonly memoryMb?: number;
   readonly timeoutSeconds?: number;
+  /** Invocations at once in one environment (Lambda Managed Instances). @default 1 */
+  readonly concurrency?: number;
   /** Over the template's (or the crate's) environment. */
   readonly environment?: Readonly<Record<string, string>>;
   /** Where the function runs against, and the settings it did not get from the template. */
@@ -258,7 +304,23 @@ export async function run(
   event: string,
   onLog: ((line: string) => void) | undefined,
 ): Promise<InvokeReport> {
-  const requestId = randomUUID();
+  const [report] = await runMany(crate, artifact, plan, event, onLog, 1);
+  return report as InvokeReport;
+}
+
+/**
+ * `count` invocations of the event at once in one environment (one: a classic invocation); every
+ * line goes to the log file under the request id the emulator attributes it to.
+ */
+async function runMany(
+  crate: string,
+  artifact: string,
+  plan: InvokePlan,
+  event: string,
+  onLog: ((line: string) => void) | undefined,
+  count: number,
+): Promise<InvokeReport[]> {
+  const requestIds = Array.from({ length: count }, () => randomUUID());
   let logError: Error | undefined;
   const files = new LogFiles(paths.logs, { onError: (error) => (logError = error) });
   const local = new LocalFunction({
@@ -270,19 +332,25 @@ export async function run(
     ...(plan.logFormat ? { logFormat: plan.logFormat } : {}),
     ...(plan.logLevel ? { logLevel: plan.logLevel } : {}),
     ...(plan.region ? { region: plan.region } : {}),
+    ...(count > 1 ? { maxConcurrency: count } : {}),
     passthroughEnvironment: plan.passthrough,
-    onLog: (line) => {
-      files.append(crate, requestId, line);
+    onLog: (line, _stream, requestId) => {
+      files.append(crate, requestId ?? requestIds[0] ?? '', line);
       onLog?.(line);
     },
   });
   try {
-    files.append(crate, requestId, startLine(requestId));
-    const report = await local.invoke(event, { requestId });
-    files.append(crate, requestId, endLine(requestId));
-    files.append(crate, requestId, streamReportLine(report));
+    const reports = await Promise.all(
+      requestIds.map(async (requestId) => {
+        files.append(crate, requestId, startLine(requestId));
+        const report = await local.invoke(event, { requestId });
+        files.append(crate, requestId, endLine(requestId));
+        files.append(crate, requestId, streamReportLine(report));
+        return report;
+      }),
+    );
     if (logError) process.stderr.write(`==> the lines were not kept in ${paths.logs}: ${logError.message}\n`);
-    return report;
+    return reports;
   } finally {
     await local.stop();
   }

@@ -10,6 +10,7 @@ interface InvokeFlags {
   json?: boolean;
   aws?: boolean;
   watch?: boolean;
+  concurrency?: string;
 }
 
 export function registerInvoke(program: Command) {
@@ -34,6 +35,10 @@ export function registerInvoke(program: Command) {
       [],
     )
     .option('--aws', "talk to AWS with this shell's AWS settings instead of a local moto")
+    .option(
+      '--concurrency <n>',
+      'run the event N times at once in one environment, as on Lambda Managed Instances (AWS_LAMBDA_MAX_CONCURRENCY=N)',
+    )
     .option('--json', 'print the full report as JSON on stdout')
     .option(
       '--watch',
@@ -54,11 +59,16 @@ export function registerInvoke(program: Command) {
         '  echo \'{"Records":[]}\' | npx ferrule invoke fulfillment-worker --event -',
         '  npx ferrule invoke orders-api -e apigw-http/orders-list --aws --env ORDERS_TABLE=<deployed table>',
         '  npx ferrule invoke hello-http -e apigw-http/get-hello --watch',
+        '  npx ferrule invoke orders-api -e apigw-http/orders-list --concurrency 16',
         '',
         'Exit codes: 0 the function succeeded, 1 it returned an error or crashed (or moto could not be set up), 2 bad usage (unknown function, event or missing artifact).',
       ].join('\n'),
     )
     .action(async (name: string, flags: InvokeFlags) => {
+      if (flags.watch && flags.concurrency !== undefined) {
+        const { CliError } = await import('../errors.ts');
+        throw new CliError('--concurrency runs one batch of invocations; it cannot be combined with --watch');
+      }
       if (flags.watch) {
         const { invokeWatch } = await import('../invoke-watch.ts');
         process.exitCode = await invokeWatch(name, flags);
