@@ -56,7 +56,24 @@ where
     lambda_runtime::run(Entry { service: handler }).await
 }
 
+/// [`run`] for Lambda Managed Instances: with `AWS_LAMBDA_MAX_CONCURRENCY` above 1 the runtime
+/// takes that many invocations at once, each in its own task with its own request id, trace
+/// header and log span (and never sets `_X_AMZN_TRACE_ID`); unset, it runs one at a time as
+/// [`run`] does. The handler is cloned per worker, so it must be `Clone + Send + 'static`: state
+/// it shares across invocations is read-only or synchronised (an `Arc`).
+#[cfg(feature = "concurrent")]
+pub async fn run_concurrent<S, R, E>(handler: S) -> Result<(), lambda_http::Error>
+where
+    S: Service<Request, Response = R, Error = E> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    R: IntoResponse + Send + 'static,
+    E: std::fmt::Debug + Into<Diagnostic> + Send + 'static,
+{
+    lambda_runtime::run_concurrent(Entry { service: handler }).await
+}
+
 /// The runtime-facing service: payload 2.0 event in, payload 2.0 response out.
+#[derive(Clone)]
 struct Entry<S> {
     service: S,
 }

@@ -70,6 +70,8 @@ mod router;
 
 pub use cors::Cors;
 pub use entry::run;
+#[cfg(feature = "concurrent")]
+pub use entry::run_concurrent;
 pub use error::{FieldError, HttpError, PROBLEM_JSON};
 pub use json::{Json, Validate, ValidationErrors};
 pub use principal::Principal;
