@@ -82,7 +82,7 @@ describe.skipIf(missing.length > 0)(
       expect(run.stderr).toContain(`==> deploying to account ${ACCOUNT}, region ${REGION}`);
       expect(run.stderr).toContain(`==> checks passed: no error in ${STACK}`);
       expect(run.stdout).toContain(`${STACK} (nothing deployed yet: every grant is new)`);
-      expect(run.stdout).toContain('+ logs:PutLogEvents on HelloHttp/Logs');
+      expect(run.stdout).toContain('+ logs:PutLogEvents on HelloHttpLogGroup');
 
       const described = await cloudFormation.send(new DescribeStacksCommand({ StackName: STACK }));
       expect(described.Stacks?.[0]?.StackStatus).toBe('CREATE_COMPLETE');
@@ -119,13 +119,15 @@ describe.skipIf(missing.length > 0)(
       expect(run.stderr.trim().split('\n').at(-1)).toBe(
         'ferrule: error: IAM widens (1 new grant, listed above) and there is no terminal to ask on: review them, then pass --yes to deploy',
       );
-      expect(run.stdout).toContain(`IAM widens: 1 new grant on 1 role\n  ${STACK}\n    HelloHttp/Role\n`);
+      expect(run.stdout).toContain(
+        `IAM widens: 1 new grant on 1 role\n  ${STACK}\n    HelloHttpServiceRole\n`,
+      );
       expect(
         run.stdout
           .split('\n')
           .map((line) => line.trim())
           .filter((line) => line.startsWith('+ ')),
-      ).toEqual(['+ logs:PutLogEvents on HelloHttp/Logs']);
+      ).toEqual(['+ logs:PutLogEvents on HelloHttpLogGroup']);
       // Nothing was deployed: CloudFormation still holds the narrower template.
       expect(JSON.stringify(await deployedTemplate())).not.toContain('logs:PutLogEvents');
     }, 480_000);
