@@ -99,7 +99,7 @@ describe.skipIf(missing.length > 0)(
         );
       // The function was created from the zip cdk published to the bootstrap bucket.
       expect(created('AWS::Lambda::Function')).toEqual([
-        expect.stringMatching(/^FerruleHello-dev-HelloHttpFunction/),
+        expect.stringMatching(/^FerruleHello-dev-HelloHttp[0-9A-F]{8}-/),
       ]);
       expect(created('AWS::IAM::Role')).toHaveLength(1);
       expect(created('AWS::IAM::Policy')).toHaveLength(1);
