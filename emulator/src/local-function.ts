@@ -409,10 +409,16 @@ export class LocalFunction {
    * the invocation whose request id it carries (Lambda's JSON logs carry it), else to all of them.
    */
   private emitLog(line: string, stream: 'stdout' | 'stderr') {
-    const running = [...this.inFlight.values()];
-    const owners =
-      running.length > 1 ? running.filter((invocation) => line.includes(invocation.requestId)) : [];
-    const targets = owners.length > 0 ? owners : running;
+    let targets: Invocation[];
+    if (this.inFlight.size <= 1) {
+      // One invocation at a time (classic Lambda): no copy of the map for every line.
+      const only = this.inFlight.values().next().value;
+      targets = only ? [only] : [];
+    } else {
+      const running = [...this.inFlight.values()];
+      const owners = running.filter((invocation) => line.includes(invocation.requestId));
+      targets = owners.length > 0 ? owners : running;
+    }
     for (const invocation of targets) invocation.logs.push(line);
     this.options.onLog?.(line, stream, targets.length === 1 ? targets[0]?.requestId : undefined);
   }
