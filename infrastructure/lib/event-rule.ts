@@ -2,10 +2,13 @@ import { Duration } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { acknowledge } from './private/acknowledge.ts';
 import { deadLetterAlarm } from './private/alarms.ts';
-import { deadLetterQueue } from './private/queues.ts';
+import { ignoreInCfnLint } from './private/cfn-lint.ts';
+import { failureQueue } from './private/queues.ts';
 import type { RustFunction } from './rust-function.ts';
 import { FerruleService } from './service.ts';
 
@@ -76,7 +79,7 @@ export class FerruleRule extends Construct {
       );
     }
 
-    this.deadLetterQueue = deadLetterQueue(this, 'DeadLetters');
+    this.deadLetterQueue = failureQueue(this, 'DeadLetters');
     this.alarms.push(
       deadLetterAlarm(this, service, this.deadLetterQueue, `${service.serviceName}/${id} undelivered`),
     );
@@ -94,5 +97,15 @@ export class FerruleRule extends Construct {
       }),
     );
     props.target.asyncFailureQueue();
+    acknowledge(
+      props.target,
+      'Serverless-LambdaDLQ',
+      'Asynchronous failures go to an on-failure destination (AsyncFailures queue, EventInvokeConfig), which also records the error; a DLQ would duplicate it.',
+    );
+    // False positive: the EventInvokeConfig names the function by Ref, the permission by ARN,
+    // and cfn-lint-serverless's ES1007 compares the two literally.
+    for (const permission of this.node.findAll()) {
+      if (permission instanceof lambda.CfnPermission) ignoreInCfnLint(owner, permission, ['ES1007']);
+    }
   }
 }

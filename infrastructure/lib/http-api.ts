@@ -7,6 +7,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { acknowledge } from './private/acknowledge.ts';
 import type { RustFunction } from './rust-function.ts';
 import { FerruleService } from './service.ts';
 
@@ -60,6 +61,13 @@ export interface RouteOptions {
    * @default true
    */
   readonly authorized?: boolean;
+  /**
+   * Why a route with `authorized: false` may be public (a webhook that checks a signature,
+   * a greeting that returns no data): recorded as the reviewed answer to the rule packs'
+   * "route without authorizer" finding. Without it, `npx ferrule check` reports the route.
+   * @default - none: the finding is reported
+   */
+  readonly publicBecause?: string;
   /**
    * OAuth scopes the token must carry.
    * @default - none beyond a valid token
@@ -180,6 +188,11 @@ export class FerruleHttpApi extends Construct {
         `${owner}: route ${route} is authorized by default but the API has no jwt; set jwt: { userPool, userPoolClients } on the API, or authorized: false on this route to make it public`,
       );
     }
+    if (authorized && options.publicBecause !== undefined) {
+      throw new Error(
+        `${owner}: route ${route} gives publicBecause but is authorized; set authorized: false too, or remove publicBecause`,
+      );
+    }
     if (!authorized && options.scopes) {
       throw new Error(`${owner}: route ${route} has scopes but authorized: false; remove one of them`);
     }
@@ -188,12 +201,21 @@ export class FerruleHttpApi extends Construct {
         `${owner}: route ${route}: ${fn.node.id} has a ${fn.timeout.toSeconds()} s timeout but an HTTP API gives up after 30 s; set timeout to 30 seconds or less (or make the work asynchronous)`,
       );
     }
-    return this.api.addRoutes({
+    const routes = this.api.addRoutes({
       path,
       methods: [...methods],
       integration: new HttpLambdaIntegration(`${fn.node.id}Integration`, fn),
       authorizer: authorized ? this.authorizer : new apigwv2.HttpNoneAuthorizer(),
       authorizationScopes: options.scopes ? [...options.scopes] : undefined,
     });
+    if (options.publicBecause !== undefined) {
+      for (const r of routes) acknowledge(r, 'AwsSolutions-APIG4', options.publicBecause);
+    }
+    acknowledge(
+      fn,
+      'Serverless-LambdaDLQ',
+      'Invoked synchronously by API Gateway: the caller gets the error; a dead-letter queue applies to asynchronous invocations only.',
+    );
+    return routes;
   }
 }

@@ -4,18 +4,16 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as ssm from 'aws-cdk-lib/aws-ssm';
-import type { Construct, IConstruct } from 'constructs';
+import type { Construct } from 'constructs';
 import { FerruleRule } from './event-rule.ts';
 import { FerruleHttpApi } from './http-api.ts';
 import { ordersTableSchema } from './orders-table.ts';
 import { lambdaArchitecture, type Platform } from './platform.ts';
 import { deadLetterAlarm } from './private/alarms.ts';
-import { ignoreInCfnLint } from './private/cfn-lint.ts';
-import { deadLetterQueue } from './private/queues.ts';
+import { failureQueue } from './private/queues.ts';
 import { publicClient, secureUserPool } from './private/user-pool.ts';
 import { FerruleQueue } from './queue.ts';
 import { RustFunction, type RustFunctionProps } from './rust-function.ts';
@@ -207,7 +205,7 @@ export class OrdersStack extends Stack {
     const ordersStream = fn('OrdersStream', 'orders-stream', 'Orders table stream to EventBridge', {
       uses: { buses: [{ bus: this.bus, env: 'EVENT_BUS_NAME' }] },
     });
-    const streamConsumer = this.table.addStreamConsumer(ordersStream);
+    this.table.addStreamConsumer(ordersStream);
 
     // OrderPlaced → queue → fulfillment-worker: the queue absorbs provider outages and paces calls.
     const fulfillmentWorker = fn('FulfillmentWorker', 'fulfillment-worker', 'Ships placed orders', {
@@ -228,7 +226,7 @@ export class OrdersStack extends Stack {
       maxConcurrency: 5,
     });
     // FerruleRule targets functions; a queue target gets the same retry policy and dead-letter queue here.
-    const placedDeadLetters = deadLetterQueue(this, 'OrderPlacedUndelivered');
+    const placedDeadLetters = failureQueue(this, 'OrderPlacedUndelivered');
     deadLetterAlarm(this, service, placedDeadLetters, 'orders/OrderPlaced undelivered');
     const placedRule = new events.Rule(this, 'OrderPlacedRule', {
       description: 'OrderPlaced events to the fulfillment queue',
@@ -247,7 +245,7 @@ export class OrdersStack extends Stack {
       // One conditional put per notification.
       uses: { tables: [{ table, actions: ['PutItem'], env: 'ORDERS_TABLE' }] },
     });
-    const notifyRule = new FerruleRule(this, 'NotifyRule', {
+    new FerruleRule(this, 'NotifyRule', {
       service,
       target: orderNotifier,
       eventBus: this.bus,
@@ -263,101 +261,18 @@ export class OrdersStack extends Stack {
       'order-notifier': orderNotifier,
     };
 
-    this.acknowledgeReviewedFindings(
-      [
-        streamConsumer.onFailure,
-        placedDeadLetters,
-        orderNotifier.asyncFailureQueue(),
-        notifyRule.deadLetterQueue,
-      ],
-      notifyRule,
-    );
+    // The findings the rule packs raise on this design are answered by the constructs
+    // themselves (a dead-letter queue has no dead-letter queue, a synchronous function no DLQ);
+    // what is left is this service's own decision.
+    Validations.of(this.shippingApiSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'The shipping provider issues this API key; Secrets Manager rotation cannot mint a new one. Rotate at the provider and put the new value.',
+    });
 
     new CfnOutput(this, 'ApiUrl', { value: this.http.url });
     new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.userPoolClient.userPoolClientId });
     new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName });
-  }
-
-  /**
-   * The cdk-nag findings (AwsSolutions, Serverless) reviewed and accepted for this stack, each
-   * on the construct it concerns, with the reason (docs/constructs.md, "The reference stack's
-   * permissions"). Anything new is reported.
-   */
-  private acknowledgeReviewedFindings(failureQueues: readonly IConstruct[], notifyRule: FerruleRule): void {
-    const ack = (scope: IConstruct, id: string, reason: string) =>
-      Validations.of(scope).acknowledge({ id, reason });
-    const tableArn = `<${this.getLogicalId(this.table.table.node.defaultChild as never)}.Arn>`;
-    ack(
-      this.functions['orders-stream'].role,
-      `AwsSolutions-IAM5[Resource::${tableArn}/stream/*]`,
-      "dynamodb:ListStreams is scoped to the orders table's streams (`<table ARN>/stream/*`), whose label changes when the stream is re-created.",
-    );
-    ack(
-      this.functions['orders-api'],
-      'Serverless-LambdaDLQ',
-      'Invoked synchronously by API Gateway: the caller gets the error; a dead-letter queue applies to asynchronous invocations only.',
-    );
-    ack(
-      this.functions['identity-triggers'],
-      'Serverless-LambdaDLQ',
-      'Invoked synchronously by Cognito: the sign-up fails visibly; a dead-letter queue applies to asynchronous invocations only.',
-    );
-    ack(
-      this.functions['orders-stream'],
-      'Serverless-LambdaDLQ',
-      "Invoked by a DynamoDB Streams mapping: failed records go to the mapping's on-failure queue, not a function DLQ.",
-    );
-    ack(
-      this.functions['fulfillment-worker'],
-      'Serverless-LambdaDLQ',
-      "Invoked by an SQS mapping: failed messages move to the fulfillment queue's dead-letter queue after 5 receives.",
-    );
-    ack(
-      this.functions['order-notifier'],
-      'Serverless-LambdaDLQ',
-      'Asynchronous failures go to an on-failure destination (AsyncFailures queue, EventInvokeConfig), which also records the error; a DLQ would duplicate it.',
-    );
-    ack(
-      this.fulfillmentQueue,
-      'Serverless-LambdaEventSourceMappingDestination',
-      "SQS mappings do not support on-failure destinations; the queue's redrive policy moves failed messages to its dead-letter queue.",
-    );
-    for (const queue of failureQueues) {
-      const reason =
-        'This queue is itself the last stop for failures (dead-letter or on-failure queue, 14-day retention, alarmed on any message); it is not consumed, so it has no dead-letter queue of its own.';
-      ack(queue, 'AwsSolutions-SQS3', reason);
-      ack(queue, 'Serverless-SQSRedrivePolicy', reason);
-      // cfn-lint-serverless makes the same check (ES6000).
-      ignoreInCfnLint('OrdersStack', queue, ['ES6000']);
-    }
-    ignoreInCfnLint('OrdersStack', this.fulfillmentQueue.deadLetterQueue, ['ES6000']);
-    // SQS mappings have no on-failure destination; the queue's redrive policy is the destination.
-    ignoreInCfnLint('OrdersStack', this.fulfillmentQueue.eventSourceMapping as IConstruct, ['ES1001']);
-    // False positive: the EventInvokeConfig names the function by Ref, the permission by ARN,
-    // and ES1007 compares the two literally.
-    for (const permission of notifyRule.node.findAll()) {
-      if (permission instanceof lambda.CfnPermission) ignoreInCfnLint('OrdersStack', permission, ['ES1007']);
-    }
-    ack(
-      this.fulfillmentQueue.deadLetterQueue,
-      'Serverless-SQSRedrivePolicy',
-      "The fulfillment queue's dead-letter queue is the last stop (14-day retention, alarmed on any message); it has no dead-letter queue of its own.",
-    );
-    ack(
-      this.shippingApiSecret,
-      'AwsSolutions-SMG4',
-      'The shipping provider issues this API key; Secrets Manager rotation cannot mint a new one. Rotate at the provider and put the new value.',
-    );
-    ack(
-      this.userPool,
-      'AwsSolutions-COG2',
-      'Shoppers sign up themselves: MFA (TOTP) is offered, not forced; forcing it is a product decision and SMS MFA costs per message.',
-    );
-    ack(
-      this.userPool,
-      'AwsSolutions-COG8',
-      'The Plus feature plan (threat protection, formerly advanced security) is billed per monthly active user; the reference stack stays on Essentials.',
-    );
   }
 }

@@ -4,7 +4,9 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { acknowledge } from './private/acknowledge.ts';
 import { deadLetterAlarm } from './private/alarms.ts';
+import { ignoreInCfnLint } from './private/cfn-lint.ts';
 import { deadLetterQueue, secureQueue } from './private/queues.ts';
 import type { RustFunction } from './rust-function.ts';
 import { FerruleService } from './service.ts';
@@ -181,6 +183,18 @@ export class FerruleQueue extends Construct {
     });
     // The mapping checks the role's permissions when it is created.
     mapping.node.addDependency(fn.role);
+    acknowledge(
+      fn,
+      'Serverless-LambdaDLQ',
+      "Invoked by an SQS mapping: failed messages move to the queue's dead-letter queue after the queue's maxReceiveCount receives.",
+    );
+    acknowledge(
+      this,
+      'Serverless-LambdaEventSourceMappingDestination',
+      "SQS mappings do not support on-failure destinations; the queue's redrive policy moves failed messages to its dead-letter queue.",
+    );
+    // The same check in cfn-lint-serverless (ES1001); the redrive policy is the destination.
+    ignoreInCfnLint(owner, mapping, ['ES1001']);
     this.consumer = fn;
     this.eventSourceMapping = mapping;
     return mapping;

@@ -1,5 +1,5 @@
 import { exceedsZipLimits } from '@ferrule/toolchain/limits';
-import { Annotations, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, CfnResource, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
@@ -9,11 +9,12 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { archName, type OsRuntime, type Platform, runtimes } from './platform.ts';
+import { acknowledge } from './private/acknowledge.ts';
 import { deadLetterAlarm, functionAlarms } from './private/alarms.ts';
 import { CONSTRUCT_VARIABLES, crateEnvironment, environmentProblems } from './private/crate-environment.ts';
 import { ACTIONS, type EnvironmentEntry, resolveUses } from './private/grants.ts';
 import { prepareImageContext } from './private/image.ts';
-import { deadLetterQueue } from './private/queues.ts';
+import { failureQueue } from './private/queues.ts';
 import { checkPlainEnvironment, checkVariableName } from './private/validate.ts';
 import { FerruleService } from './service.ts';
 import type { DeclaredGrant, Uses } from './uses.ts';
@@ -309,6 +310,21 @@ export class RustFunction extends lambda.Function {
       this.addEnvironment(name, entry.value);
     }
     for (const grant of resolved.grants) this.addGrant(grant);
+    for (const use of uses.tables ?? []) {
+      // The read shorthand queries every index of the table unless the use names them.
+      const table = use.table.node.defaultChild;
+      if (
+        (use.access === 'read' || use.access === 'read-write') &&
+        !use.indexes &&
+        table instanceof CfnResource
+      ) {
+        acknowledge(
+          this.role,
+          `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(table)}.Arn>/index/*]`,
+          `Read access covers the own indexes of the table ${use.table.node.path} only (\`<table ARN>/index/*\`); the pattern cannot reach another table.`,
+        );
+      }
+    }
   }
 
   /**
@@ -334,6 +350,11 @@ export class RustFunction extends lambda.Function {
       );
     }
     userPool.addTrigger(operation, this);
+    acknowledge(
+      this,
+      'Serverless-LambdaDLQ',
+      'Invoked synchronously by Cognito: the user sees the failure; a dead-letter queue applies to asynchronous invocations only.',
+    );
   }
 
   /**
@@ -342,7 +363,7 @@ export class RustFunction extends lambda.Function {
    */
   asyncFailureQueue(): sqs.Queue {
     if (this.asyncFailures) return this.asyncFailures;
-    const queue = deadLetterQueue(this, 'AsyncFailures');
+    const queue = failureQueue(this, 'AsyncFailures');
     this.asyncFailures = queue;
     this.addUses({ queues: [{ queue, access: 'send' }] });
     this.configureAsyncInvoke({

@@ -1,12 +1,13 @@
-import { Duration } from 'aws-cdk-lib';
+import { CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { acknowledge } from './private/acknowledge.ts';
 import { deadLetterAlarm, iteratorAgeAlarm } from './private/alarms.ts';
-import { deadLetterQueue } from './private/queues.ts';
+import { failureQueue } from './private/queues.ts';
 import type { RustFunction } from './rust-function.ts';
 import { FerruleService } from './service.ts';
 
@@ -159,7 +160,7 @@ export class TableStreamConsumer extends Construct {
     if (props.onFailure) {
       this.onFailure = props.onFailure;
     } else {
-      const queue = deadLetterQueue(this, 'Failures');
+      const queue = failureQueue(this, 'Failures');
       this.onFailure = queue;
       this.alarms.push(deadLetterAlarm(this, service, queue, label));
     }
@@ -182,6 +183,19 @@ export class TableStreamConsumer extends Construct {
       onFailure: { bind: () => ({ destination }) },
     });
     this.eventSourceMapping.node.addDependency(props.consumer.role);
+    const table = props.table.node.defaultChild;
+    if (table instanceof CfnResource) {
+      acknowledge(
+        props.consumer.role,
+        `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(table)}.Arn>/stream/*]`,
+        `dynamodb:ListStreams is scoped to the streams of the table ${props.table.node.path} (\`<table ARN>/stream/*\`), whose label changes when the stream is re-created.`,
+      );
+    }
+    acknowledge(
+      props.consumer,
+      'Serverless-LambdaDLQ',
+      "Invoked by a DynamoDB Streams mapping: failed records go to the mapping's on-failure queue, not a function DLQ.",
+    );
     this.alarms.push(
       iteratorAgeAlarm(
         this,

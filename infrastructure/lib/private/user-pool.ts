@@ -1,6 +1,7 @@
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import type { Construct } from 'constructs';
 import type { FerruleService } from '../service.ts';
+import { acknowledge } from './acknowledge.ts';
 
 /**
  * A user pool with Ferrule's defaults: e-mail sign-in and self sign-up, a strong password
@@ -8,7 +9,7 @@ import type { FerruleService } from '../service.ts';
  * Shared by the reference service and the stack of scaffolded functions.
  */
 export function secureUserPool(scope: Construct, id: string, service: FerruleService): cognito.UserPool {
-  return new cognito.UserPool(scope, id, {
+  const pool = new cognito.UserPool(scope, id, {
     signInAliases: { email: true },
     selfSignUpEnabled: true,
     autoVerify: { email: true },
@@ -26,6 +27,17 @@ export function secureUserPool(scope: Construct, id: string, service: FerruleSer
     deletionProtection: service.isProduction,
     removalPolicy: service.dataRemovalPolicy,
   });
+  acknowledge(
+    pool,
+    'AwsSolutions-COG2',
+    'Users sign up themselves: MFA (TOTP) is offered, not forced; forcing it is a product decision and SMS MFA costs per message.',
+  );
+  acknowledge(
+    pool,
+    'AwsSolutions-COG8',
+    'The Plus feature plan (threat protection, formerly advanced security) is billed per monthly active user; the pool stays on Essentials.',
+  );
+  return pool;
 }
 
 /**
