@@ -8,8 +8,14 @@
 // into `_X_AMZN_TRACE_ID`, build the context object, await the handler (or its callback),
 // post the JSON result to `/response` or `{errorType, errorMessage, trace}` to `/error`.
 // At start: load `_HANDLER` (`file.export`) from the task root; a failure goes to `/init/error`.
+//
+// On Lambda Managed Instances (`AWS_LAMBDA_MAX_CONCURRENCY` above 1) it runs that many of these
+// loops at once in the one event loop, each with its own `/next` long poll and socket, as the
+// Node.js LMI runtime does in each of its worker threads (one worker per vCPU; an environment of
+// one vCPU has one). The trace id is then only on the context (`xRayTraceId`): a process-wide
+// variable cannot belong to one of several invocations in flight.
 // Not done: console patching into Lambda's log format, `callbackWaitsForEmptyEventLoop`
-// semantics beyond the flag, response streaming.
+// semantics beyond the flag, response streaming, worker threads for more than one vCPU.
 import { Agent, request } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -22,7 +28,10 @@ type Handler = (
 
 const api = process.env.AWS_LAMBDA_RUNTIME_API ?? '';
 const taskRoot = process.env.LAMBDA_TASK_ROOT ?? process.cwd();
-const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+/** Invocations at once: `AWS_LAMBDA_MAX_CONCURRENCY` on Managed Instances, else one. */
+const concurrency = Math.max(1, Math.floor(Number(process.env.AWS_LAMBDA_MAX_CONCURRENCY ?? '1')) || 1);
+// One keep-alive socket per loop: each holds its `/next` open, then posts its answer on it.
+const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
 
 interface ApiResponse {
   readonly status: number;
@@ -105,23 +114,18 @@ function invoke(handler: Handler, event: unknown, context: object): Promise<unkn
   });
 }
 
-async function main() {
-  let handler: Handler;
-  try {
-    handler = loadHandler();
-  } catch (error) {
-    const { type, body } = errorBody(error);
-    await call('POST', '/init/error', body, { 'lambda-runtime-function-error-type': `Runtime.${type}` });
-    process.exit(1);
-  }
+/** One runtime loop: `/next`, the handler, the answer, forever. */
+async function serve(handler: Handler) {
   const memory = process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? '128';
   for (;;) {
     const next = await call('GET', '/invocation/next');
     const requestId = header(next, 'lambda-runtime-aws-request-id') ?? '';
     const deadline = Number(header(next, 'lambda-runtime-deadline-ms') ?? 0);
     const trace = header(next, 'lambda-runtime-trace-id');
-    if (trace) process.env._X_AMZN_TRACE_ID = trace;
-    else delete process.env._X_AMZN_TRACE_ID;
+    if (concurrency === 1) {
+      if (trace) process.env._X_AMZN_TRACE_ID = trace;
+      else delete process.env._X_AMZN_TRACE_ID;
+    }
     const identity = header(next, 'lambda-runtime-cognito-identity');
     const clientContext = header(next, 'lambda-runtime-client-context');
     const context = {
@@ -132,6 +136,7 @@ async function main() {
       memoryLimitInMB: memory,
       logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
       logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
+      xRayTraceId: trace,
       identity: identity ? JSON.parse(identity) : undefined,
       clientContext: clientContext ? JSON.parse(clientContext) : undefined,
       callbackWaitsForEmptyEventLoop: true,
@@ -151,6 +156,18 @@ async function main() {
       });
     }
   }
+}
+
+async function main() {
+  let handler: Handler;
+  try {
+    handler = loadHandler();
+  } catch (error) {
+    const { type, body } = errorBody(error);
+    await call('POST', '/init/error', body, { 'lambda-runtime-function-error-type': `Runtime.${type}` });
+    process.exit(1);
+  }
+  await Promise.all(Array.from({ length: concurrency }, () => serve(handler)));
 }
 
 main().catch((error: unknown) => {

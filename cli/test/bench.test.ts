@@ -6,7 +6,27 @@ import { LocalFunction } from '@ferrule/emulator';
 import { listFunctions, projectRoot } from '@ferrule/toolchain/project';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkBenchResult } from '../src/bench/check.ts';
-import { invocationCost, LAMBDA_PRICES } from '../src/bench/cost.ts';
+import {
+  type ConcurrencyResult,
+  concurrencyCost,
+  FULFILLMENT_BATCH,
+  FulfillmentEvents,
+  type LevelFigures,
+  levelFigures,
+  ordersNeeded,
+  orderUlid,
+  perInFlight,
+  warmupInvocations,
+} from '../src/bench/concurrency.ts';
+import {
+  classicPerMillion,
+  invocationCost,
+  LAMBDA_PRICES,
+  LMI_ASSUMPTIONS,
+  LMI_PRICES,
+  lmiCost,
+  meanBilledMs,
+} from '../src/bench/cost.ts';
 import { shortCommit } from '../src/bench/machine.ts';
 import type { SubjectFigures } from '../src/bench/measure.ts';
 import type { MemoryFigures } from '../src/bench/memory.ts';
@@ -92,6 +112,75 @@ const measuredRun = {
   }),
 };
 
+/**
+ * One level as a run would measure it: `perSecond` invocations/s over 1 s, latency `latency` ms,
+ * Duration `duration` ms, RSS steady `steadyKb` (samples around it), peak `maxKb`.
+ */
+function level(
+  concurrency: number,
+  perSecond: number,
+  latency: number,
+  duration: number,
+  steadyKb: number,
+  maxKb: number,
+): LevelFigures {
+  return levelFigures({
+    concurrency,
+    elapsedMs: 1000,
+    latenciesMs: Array.from({ length: perSecond }, () => latency),
+    durationsMs: Array.from({ length: perSecond }, () => duration),
+    rssSamplesKb: [steadyKb - 8, steadyKb, steadyKb + 8],
+    maxRssKb: maxKb,
+  });
+}
+
+/** The concurrency section: every subject of a full run at 1, 8 and 64. */
+function concurrencySection(): ConcurrencyResult {
+  const subject = (artifact: string, language: 'rust' | 'node', levels: LevelFigures[]) => ({
+    artifact,
+    language,
+    event: '{}',
+    levels: Object.fromEntries(levels.map((l) => [String(l.concurrency), l])),
+    perInFlight: perInFlight(levels),
+    cost: concurrencyCost(levels),
+  });
+  return {
+    levels: [1, 8, 64],
+    invocationsPerLevel: 2000,
+    memoryMb: 2048,
+    subjects: {
+      'hello-http': subject('hello-http', 'rust', [
+        level(1, 2000, 0.5, 0.2, 3_000, 3_200),
+        level(8, 6000, 1.3, 0.9, 3_300, 3_500),
+        level(64, 8000, 8, 6, 4_260, 4_460),
+      ]),
+      // One invocation at a time: the callers wait in the emulator, Duration stays.
+      'orders-api': subject('orders-api', 'rust', [
+        level(1, 250, 4, 3.5, 9_000, 9_500),
+        level(8, 260, 31, 3.5, 9_100, 9_600),
+        level(64, 260, 246, 3.5, 9_100, 9_700),
+      ]),
+      'fulfillment-worker': subject('fulfillment-worker', 'rust', [
+        level(1, 80, 12, 11, 10_000, 10_500),
+        level(8, 82, 98, 11, 10_000, 10_600),
+        level(64, 82, 780, 11, 10_100, 10_700),
+      ]),
+      'node-hello': subject('node-hello', 'node', [
+        level(1, 1000, 1, 0.4, 45_000, 47_000),
+        level(8, 3000, 2.7, 2, 46_000, 48_000),
+        level(64, 4000, 16, 12, 51_300, 53_300),
+      ]),
+      'node-orders-get': subject('node-orders-get', 'node', [
+        level(1, 200, 5, 4.5, 75_000, 78_000),
+        level(8, 600, 13, 12, 77_000, 80_000),
+        level(64, 700, 91, 88, 90_000, 95_000),
+      ]),
+    },
+    assumptions: LMI_ASSUMPTIONS,
+    prices: LMI_PRICES,
+  };
+}
+
 function sampleResult(overrides: Partial<Record<string, FunctionResult>> = {}): BenchResult {
   const functions: Record<string, FunctionResult> = {
     'noop-runtime': figures('rust', 'calibration', 3, 0.2, 2, 170_000),
@@ -145,6 +234,7 @@ function sampleResult(overrides: Partial<Record<string, FunctionResult>> = {}): 
       'hello-http': memoryFigures(100_000, 25_000, 30),
       'orders-api-no-call': memoryFigures(100_000, 800, 60),
     },
+    concurrency: concurrencySection(),
     cost: costTable(functions),
     prices: LAMBDA_PRICES,
     targets: [],
@@ -195,6 +285,120 @@ describe('cost', () => {
     // orders-api: init 9.6 + first Duration 2.4 = 12 ms cold; 4 ms warm.
     expect(table['orders-api']?.['128']?.cold?.billedMs).toBe(12);
     expect(table['orders-api']?.['1024']?.warm?.billedMs).toBe(4);
+  });
+});
+
+describe('concurrency section', () => {
+  it('derives throughput, percentiles, runtime occupancy and billed time from one level', () => {
+    const figures = levelFigures({
+      concurrency: 8,
+      elapsedMs: 500,
+      latenciesMs: [1, 2, 3, 4],
+      durationsMs: [0.4, 1.2, 2, 100],
+      rssSamplesKb: [100, 300, 200],
+      maxRssKb: 400,
+    });
+    expect(figures.invocationsPerSecond).toBe(8);
+    expect(figures.latencyMs).toEqual({ p50: 2, p90: 4, p99: 4 });
+    expect(figures.durationMs.p50).toBe(1.2);
+    expect(figures.meanInRuntime).toBeCloseTo(103.6 / 500);
+    expect(figures.meanBilledMs).toBe((1 + 2 + 2 + 100) / 4);
+    expect(figures.steadyRssKb).toBe(200);
+    expect(figures.rssSamples).toBe(3);
+  });
+
+  it('divides the RSS growth from the lowest to the highest level by the requests added', () => {
+    const { subjects } = concurrencySection();
+    expect(subjects['hello-http']?.perInFlight).toEqual({ from: 1, to: 64, steadyKb: 20, maxKb: 20 });
+    expect(subjects['node-hello']?.perInFlight?.steadyKb).toBeCloseTo(100);
+    expect(perInFlight([level(1, 10, 1, 1, 1, 1)])).toBeUndefined();
+  });
+
+  it('prices LMI from the instance, the 15 % fee and the request charge, and classic from billed ms', () => {
+    // m7i.large: $0.1008 + 15 % = $0.11592 an hour; 2 environments × 1000 req/s × 50 % = 1000 req/s.
+    const lmi = lmiCost(1000, 'm7i.large');
+    expect(lmi.environmentsPerInstance).toBe(2);
+    expect(lmi.perInstanceHour).toBeCloseTo(0.11592, 10);
+    expect(lmi.requestsPerSecondPerInstance).toBe(1000);
+    expect(lmi.perMillion).toBeCloseTo(0.11592 / 3.6 + 0.2, 10);
+    expect(lmi.defaultInstancesLoad).toBe(3000);
+    expect(lmi.defaultInstancesMonthly).toBeCloseTo(3 * 0.11592 * 730, 8);
+    // 4 GiB per vCPU: an environment of 2048 MB has half a vCPU; memory then allows 4 per instance.
+    expect(
+      lmiCost(1000, 'm7g.large', { ...LMI_ASSUMPTIONS, memoryGiBPerVCpu: 4 }).environmentsPerInstance,
+    ).toBe(4);
+    expect(lmiCost(1000, 'm7g.large').perInstanceHour).toBeCloseTo(0.0816 * 1.15, 10);
+    const classic = classicPerMillion(4, 128);
+    expect(classic.x86_64).toBeCloseTo(0.0005 * 0.0000166667 * 1e6 + 0.2, 9);
+    expect(classic.arm64).toBeLessThan(classic.x86_64);
+    expect(meanBilledMs([0.2, 1.0, 1.01, 2.5])).toBe((1 + 1 + 2 + 3) / 4);
+  });
+
+  it('bases LMI on the highest level and classic on concurrency 1', () => {
+    const cost = concurrencySection().subjects['hello-http']?.cost;
+    expect(cost?.level).toBe(64);
+    expect(cost?.requestsPerSecond).toBe(8000);
+    expect(cost?.classicBilledMs).toBe(1);
+    expect(cost?.lmi['m7i.large'].perMillion).toBeCloseTo(lmiCost(8000, 'm7i.large').perMillion, 12);
+    expect(cost?.classic['2048']?.x86_64).toBeCloseTo(classicPerMillion(1, 2048).x86_64, 12);
+  });
+
+  it('ships a fresh seeded order in every fulfillment record', async () => {
+    expect(orderUlid(1)).toMatch(/^[0-7][0-9A-HJKMNP-TV-Z]{25}$/);
+    expect(orderUlid(33)).toBe('01M8BEWE400000000000000011');
+    expect(ordersNeeded([1, 8], 200)).toBe(
+      (warmupInvocations(1) + 200 + warmupInvocations(8) + 200) * FULFILLMENT_BATCH,
+    );
+    const events = await FulfillmentEvents.create(4);
+    const first = JSON.parse(events.batch());
+    const second = JSON.parse(events.batch());
+    expect(first.Records).toHaveLength(FULFILLMENT_BATCH);
+    const ids = [...first.Records, ...second.Records].map(
+      (r: { body: string }) => JSON.parse(r.body).detail.orderId,
+    );
+    expect(ids).toEqual(events.orders);
+    expect(JSON.parse(first.Records[0].body)['detail-type']).toBe('OrderPlaced');
+    expect(JSON.parse(first.Records[0].body).detail.customerId).toBe(SEED.customerId);
+    expect(() => events.batch()).toThrow('more orders than were seeded');
+  });
+
+  it('renders the section with its tables, prices and assumptions', () => {
+    const markdown = renderMarkdown(sampleResult(), 'chart.svg');
+    expect(markdown).toContain('## Concurrency in one execution environment (Lambda Managed Instances)');
+    expect(markdown).toMatch(
+      /\| hello-http +\| 64 +\| 8000 +\| 8\.00 +\| 8\.00 +\| 6\.00 +\| 6\.00 +\| 48\.0 +\| 4\.4 \/ 4\.2 +\|/,
+    );
+    expect(markdown).toMatch(
+      /\| hello-http +\| 3\.1 \/ 2\.9 +\| 4\.4 \/ 4\.2 +\| 20\.0 KiB +\| 20\.0 KiB +\|/,
+    );
+    expect(markdown).toMatch(/\| hello +\| hello-http +\| node-hello +\| 2\.0× +\| 2\.0× +\| 8 % +\|/);
+    expect(markdown).toContain('$0.1008/h');
+    expect(markdown).toContain('15 %');
+    expect(markdown).toContain(LMI_PRICES.asOf);
+    expect(markdown).toContain('busy 50 % of the time');
+    // hello-http: 8000 req/s → LMI m7i.large, x86_64 classic at 128 MB and 1 ms.
+    const perMillion = lmiCost(8000, 'm7i.large').perMillion;
+    expect(markdown).toContain(`$${perMillion.toFixed(3)}`);
+    expect(markdown).toContain(`$${classicPerMillion(1, 128).x86_64.toFixed(3)}`);
+  });
+
+  it('requires every level of every concurrency subject in a result', () => {
+    const result = JSON.parse(JSON.stringify(sampleResult()));
+    const names = ['hello-http', 'node-hello'];
+    expect(checkBenchResult(result, names)).toEqual([]);
+    delete result.concurrency.subjects['orders-api'];
+    delete result.concurrency.subjects['node-hello'].levels['64'].steadyRssKb;
+    delete result.concurrency.subjects['hello-http'].cost.lmi['m7i.large'];
+    const problems = checkBenchResult(result, names);
+    expect(problems).toContain(
+      'concurrency.subjects.node-hello.levels.64.steadyRssKb is missing or not a number',
+    );
+    expect(problems).toContain(
+      'concurrency.subjects.hello-http.cost.lmi.m7i.large.perMillion is missing or not a number',
+    );
+    expect(checkBenchResult(result, [...names, 'orders-api'])).toContain(
+      'concurrency.subjects.orders-api is missing',
+    );
   });
 });
 
@@ -456,6 +660,23 @@ describe('Node.js baselines', () => {
     badId.pathParameters.id = 'o-2026-0001';
     const invalid = await orders.invoke(badId);
     expect(invalid.outcome).toMatchObject({ kind: 'success', json: { statusCode: 400 } });
+  });
+
+  it('takes AWS_LAMBDA_MAX_CONCURRENCY invocations at once in one process, each answered with its own', async () => {
+    const zips = await packageNodeBaselines();
+    const hello = new LocalFunction({
+      name: 'node-hello',
+      artifact: zips.get('node-hello') as string,
+      handler: 'index.handler',
+      maxConcurrency: 8,
+    });
+    locals.push(hello);
+    const names = Array.from({ length: 32 }, (_, i) => `caller-${i}`);
+    const reports = await Promise.all(names.map((name) => hello.invoke({ name })));
+    expect(reports.map((r) => r.outcome)).toEqual(
+      names.map((name) => expect.objectContaining({ kind: 'success', json: { hello: name } })),
+    );
+    expect(reports.filter((r) => r.coldStart)).toHaveLength(1);
   });
 
   it('reports a handler that cannot be loaded as an init error', async () => {

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { projectRoot } from '@ferrule/toolchain/project';
 import { compiledBundleCurrent, measureCliStartup } from '../bench/cli-startup.ts';
-import { compareResults } from '../bench/report.ts';
+import { compareResults, concurrencyCostTable, concurrencyTable, perInFlightTable } from '../bench/report.ts';
 import { runBench } from '../bench/run.ts';
 import { measureWatchLoop, WATCH_LOOP_HANDLER, watchLoopRows } from '../bench/watch-loop.ts';
 import type { BenchFlags } from '../commands/bench.ts';
@@ -42,6 +42,19 @@ export async function benchCommand(functions: readonly string[], flags: BenchFla
   ]);
   if (rows.length > 0)
     process.stdout.write(`${table(['Rust vs Node.js', 'cold start', 'memory'], rows)}\n\n`);
+  const concurrency = result.concurrency;
+  if (concurrency && Object.keys(concurrency.subjects).length > 0) {
+    for (const [title, t] of [
+      ['invocations at once in one environment', concurrencyTable(concurrency)],
+      ['memory per request in flight', perInFlightTable(concurrency)],
+      [
+        `USD per million requests, LMI (${(concurrency.assumptions.utilisation * 100).toFixed(0)} % busy) vs classic Lambda; assumptions in the report`,
+        concurrencyCostTable(concurrency),
+      ],
+    ] as const) {
+      process.stdout.write(`${title}\n${table(t.headers, t.rows)}\n\n`);
+    }
+  }
   const missed = result.targets.filter((t) => t.met === false);
   process.stdout.write(
     `targets: ${result.targets.filter((t) => t.met).length} met, ${missed.length} missed${

@@ -1,6 +1,8 @@
 // The results file (Markdown), its chart (SVG, drawn here: a few bars and labels need no
 // chart library) and the comparison of two JSON results.
 import { formatBytes } from '../format.ts';
+import { CLASSIC_MEMORY_SIZES, type ConcurrencyResult } from './concurrency.ts';
+import { type LmiInstanceType, vCpusPerEnvironment } from './cost.ts';
 import {
   type BenchResult,
   type BudgetLine,
@@ -18,6 +20,195 @@ const us = (value: number | undefined) =>
   value === undefined || Number.isNaN(value) ? '–' : (value * 1000).toFixed(0);
 const signed = (value: number) => `${value >= 0 ? '+' : ''}${ms(value)}`;
 const usd = (value: number) => `$${value.toFixed(value < 1 ? 3 : 2)}`;
+
+const mib = (kb: number) => `${(kb / 1024).toFixed(1)}`;
+
+/** Rust / Node.js pairs of the concurrency section (hello-http is the HTTP hello Node.js answers plainly). */
+export const CONCURRENCY_PAIRS = [
+  { rust: 'hello-http', node: 'node-hello', label: 'hello' },
+  { rust: 'orders-api', node: 'node-orders-get', label: 'GET /orders/{id}' },
+] as const;
+
+/** The concurrency table: one row per subject and level (printed by the command and in the report). */
+export function concurrencyTable(c: ConcurrencyResult): { headers: string[]; rows: string[][] } {
+  const headers = [
+    'function',
+    'at once',
+    'invocations/s',
+    'latency p50 ms',
+    'p99 ms',
+    'Duration p50 ms',
+    'p99 ms',
+    'in runtime (mean)',
+    'RSS max / steady MiB',
+  ];
+  const rows: string[][] = [];
+  for (const [name, subject] of Object.entries(c.subjects)) {
+    for (const level of c.levels) {
+      const f = subject.levels[String(level)];
+      if (!f) continue;
+      rows.push([
+        name,
+        String(level),
+        f.invocationsPerSecond.toFixed(0),
+        ms(f.latencyMs.p50),
+        ms(f.latencyMs.p99),
+        ms(f.durationMs.p50),
+        ms(f.durationMs.p99),
+        f.meanInRuntime.toFixed(1),
+        `${mib(f.maxRssKb)} / ${mib(f.steadyRssKb)}`,
+      ]);
+    }
+  }
+  return { headers, rows };
+}
+
+/** Memory per request in flight, one row per subject. */
+export function perInFlightTable(c: ConcurrencyResult): { headers: string[]; rows: string[][] } {
+  const entries = Object.entries(c.subjects).filter(([, s]) => s.perInFlight);
+  const first = entries[0]?.[1].perInFlight;
+  const from = first?.from ?? 1;
+  const to = first?.to ?? 1;
+  return {
+    headers: [
+      'function',
+      `RSS at ${from}: max / steady MiB`,
+      `at ${to}: max / steady MiB`,
+      `per request in flight, steady: (${to} − ${from}) ÷ ${to - from}`,
+      'from the peaks',
+    ],
+    rows: entries.map(([name, s]) => {
+      const low = s.levels[String(s.perInFlight?.from)];
+      const high = s.levels[String(s.perInFlight?.to)];
+      return [
+        name,
+        low ? `${mib(low.maxRssKb)} / ${mib(low.steadyRssKb)}` : '–',
+        high ? `${mib(high.maxRssKb)} / ${mib(high.steadyRssKb)}` : '–',
+        `${(s.perInFlight?.steadyKb ?? Number.NaN).toFixed(1)} KiB`,
+        `${(s.perInFlight?.maxKb ?? Number.NaN).toFixed(1)} KiB`,
+      ];
+    }),
+  };
+}
+
+/** Cost per million requests: LMI on each priced instance type against classic Lambda. */
+export function concurrencyCostTable(c: ConcurrencyResult): { headers: string[]; rows: string[][] } {
+  const instances = Object.keys(c.prices.instances) as LmiInstanceType[];
+  const headers = [
+    'function',
+    'req/s per environment (at)',
+    ...instances.map((type) => `LMI ${type} (${c.prices.instances[type].architecture})`),
+    'classic billed ms (at 1)',
+    ...CLASSIC_MEMORY_SIZES.flatMap((memory) => [
+      `classic ${memory} MB x86_64`,
+      `classic ${memory} MB arm64`,
+    ]),
+    `load the ${c.prices.defaultInstances} default ${instances[0] ?? ''} carry`,
+  ];
+  const rows = Object.entries(c.subjects).flatMap(([name, s]) => {
+    const cost = s.cost;
+    if (!cost) return [];
+    return [
+      [
+        name,
+        `${cost.requestsPerSecond.toFixed(0)} (${cost.level})`,
+        ...instances.map((type) => usd(cost.lmi[type].perMillion)),
+        cost.classicBilledMs.toFixed(2),
+        ...CLASSIC_MEMORY_SIZES.flatMap((memory) => {
+          const classic = cost.classic[String(memory)];
+          return [classic ? usd(classic.x86_64) : '–', classic ? usd(classic.arm64) : '–'];
+        }),
+        `${(instances[0] ? cost.lmi[instances[0]].defaultInstancesLoad : Number.NaN).toFixed(0)} req/s`,
+      ],
+    ];
+  });
+  return { headers, rows };
+}
+
+function renderConcurrency(c: ConcurrencyResult, cores: number, out: string[]): void {
+  const levels = c.levels.join(', ');
+  out.push('## Concurrency in one execution environment (Lambda Managed Instances)');
+  out.push('');
+  out.push(
+    `One process per function and level, started with \`AWS_LAMBDA_MAX_CONCURRENCY\` = the level (none at 1, as classic Lambda), ` +
+      `driven by as many callers at once; ${c.invocationsPerLevel} measured invocations per level (${levels}) after a warm-up, ${c.memoryMb} MB configured. ` +
+      'latency = `invoke()` → answer, what a caller waits (including for a free slot when the runtime takes fewer at once); ' +
+      'Duration = event handed over → response; in runtime (mean) = Σ Duration ÷ wall time, about the level when the runtime takes invocations concurrently, at most 1 when it takes them one at a time; ' +
+      'RSS max = VmHWM after the level (init and warm-up included), steady = median VmRSS sampled every 25 ms while the measured invocations ran.',
+  );
+  out.push('');
+  const table = concurrencyTable(c);
+  out.push(markdownTable(table.headers, table.rows));
+  out.push('');
+  const pairs = CONCURRENCY_PAIRS.filter((p) => c.subjects[p.rust] && c.subjects[p.node]);
+  if (pairs.length > 0) {
+    const top = String(c.levels[c.levels.length - 1]);
+    out.push(`Rust against Node.js 20 at ${top} at once, same run:`);
+    out.push('');
+    out.push(
+      markdownTable(
+        [
+          'pair',
+          'Rust',
+          'Node.js',
+          'invocations/s: Rust ÷ Node',
+          'latency p99: Node ÷ Rust',
+          'RSS steady: Rust ÷ Node',
+        ],
+        pairs.map((p) => {
+          const r = c.subjects[p.rust]?.levels[top];
+          const n = c.subjects[p.node]?.levels[top];
+          return [
+            p.label,
+            p.rust,
+            p.node,
+            r && n ? `${(r.invocationsPerSecond / n.invocationsPerSecond).toFixed(1)}×` : '–',
+            r && n ? `${(n.latencyMs.p99 / r.latencyMs.p99).toFixed(1)}×` : '–',
+            r && n ? `${((r.steadyRssKb / n.steadyRssKb) * 100).toFixed(0)} %` : '–',
+          ];
+        }),
+      ),
+    );
+    out.push('');
+  }
+  out.push('### Memory per request in flight');
+  out.push('');
+  const per = perInFlightTable(c);
+  out.push(markdownTable(per.headers, per.rows));
+  out.push('');
+  out.push(
+    'What one more invocation in flight adds to the process: its request and response buffers, its task or promise, its connections. A runtime that takes one invocation at a time (in runtime ≈ 1 above) holds the others in the emulator, not in the process, so its figure is about 0.',
+  );
+  out.push('');
+  out.push('### Cost per million requests: Managed Instances against classic Lambda');
+  out.push('');
+  const [firstType, firstInstance] = Object.entries(c.prices.instances)[0] ?? [];
+  const monthly = firstInstance
+    ? firstInstance.onDemandPerHour * (1 + c.prices.managementFeeShare) * c.prices.defaultInstances * 730
+    : Number.NaN;
+  const instanceLines = Object.entries(c.prices.instances).map(
+    ([type, i]) =>
+      `${type} (${i.architecture}, ${i.vCpus} vCPU, ${i.memoryGiB} GiB) $${i.onDemandPerHour}/h on demand (${i.source})`,
+  );
+  out.push(
+    `Prices as of ${c.prices.asOf}. LMI = the capacity provider's EC2 instances at their on-demand price + the management fee of ${(c.prices.managementFeeShare * 100).toFixed(0)} % of that price + $${c.prices.perMillionRequests.toFixed(2)} per million requests, no duration charge (${c.prices.source}). ` +
+      `Instances: ${instanceLines.join('; ')}.`,
+  );
+  out.push('');
+  out.push(
+    `**What the LMI figure rests on:** a function of ${c.assumptions.functionMemoryMb} MB with ${c.assumptions.memoryGiBPerVCpu} GiB per vCPU, so an execution environment has ${vCpusPerEnvironment(c.assumptions)} vCPU and each 2-vCPU, 8-GiB instance holds 2 environments; ` +
+      `each environment serving the invocations/s measured here at the highest level (one process on this machine, sharing its ${cores} cores with the emulator, moto and the fake carrier); ` +
+      `instances busy ${(c.assumptions.utilisation * 100).toFixed(0)} % of the time on average; a steady load of at least what the ${c.prices.defaultInstances} instances a capacity provider starts by default carry at that utilisation (last column; below it those instances cost their fixed ` +
+      `$${monthly.toFixed(0)} (${firstType}, 730 hours) a month whatever the load). ` +
+      'Per million = (on-demand + fee per instance-hour) ÷ (environments × invocations/s × utilisation × 3600) × 10⁶ + the request charge. ' +
+      `**Classic:** the mean billed Duration at concurrency 1 (each rounded up to 1 ms) × memory × Lambda's price per GB-second + $0.20 per million (the prices of the cost section below). ` +
+      `At ${CLASSIC_MEMORY_SIZES[1]} MB classic Lambda gives a whole vCPU, as the process had here; at 128 MB it gives a fraction, so real durations there are longer than these.`,
+  );
+  out.push('');
+  const cost = concurrencyCostTable(c);
+  out.push(markdownTable(cost.headers, cost.rows));
+  out.push('');
+}
 
 /** A Markdown table with padded columns, as the repository's formatter writes them. */
 function markdownTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -293,6 +484,9 @@ export function renderMarkdown(result: BenchResult, chartFile: string): string {
       ),
     );
     out.push('');
+  }
+  if (result.concurrency && Object.keys(result.concurrency.subjects).length > 0) {
+    renderConcurrency(result.concurrency, machine.cores, out);
   }
   out.push('## Build and synth');
   out.push('');

@@ -3,6 +3,7 @@
 
 import { ZIP_BUDGET_BYTES } from '@ferrule/toolchain/limits';
 import type { CleanBuildFigures, SynthFigures } from './build-synth.ts';
+import type { ConcurrencyResult } from './concurrency.ts';
 import { type CostFigures, invocationCost, type LAMBDA_PRICES } from './cost.ts';
 import type { LocalCloudFigures } from './local-cloud.ts';
 import type { Machine } from './machine.ts';
@@ -65,6 +66,8 @@ export interface BenchResult {
   synth: Record<string, SynthFigures>;
   /** `ferrule start`, the local HTTP API's overhead, watch reload (docs/local-cloud.md). */
   localCloud?: LocalCloudFigures;
+  /** Many invocations at once in one environment (Lambda Managed Instances), and LMI's cost. */
+  concurrency?: ConcurrencyResult;
   cost: Record<string, Record<string, { cold?: CostFigures; warm?: CostFigures }>>;
   readonly prices: typeof LAMBDA_PRICES;
   targets: Target[];
@@ -356,6 +359,7 @@ export function flattenFigures(
     for (const [key, inner] of Object.entries(value)) {
       // Machine, prices and settings describe the run; they are not figures to compare.
       if (prefix === '' && ['machine', 'prices', 'settings', 'schema', 'targets'].includes(key)) continue;
+      if (prefix === 'concurrency' && ['prices', 'assumptions'].includes(key)) continue;
       flattenFigures(inner, prefix ? `${prefix}.${key}` : key, into);
     }
   }

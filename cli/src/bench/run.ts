@@ -9,6 +9,7 @@ import { startMoto } from '@ferrule/toolchain/moto';
 import { defaultPlatform, listFunctions, paths, platformName, projectRoot } from '@ferrule/toolchain/project';
 import { CliError } from '../errors.ts';
 import { cleanAndIncremental, incrementalRebuild, synthFigures, timedWorkspaceBuild } from './build-synth.ts';
+import { CONCURRENCY_RUNS, type ConcurrencyResult, measureConcurrency } from './concurrency.ts';
 import { LAMBDA_PRICES } from './cost.ts';
 import { measureLocalCloud } from './local-cloud.ts';
 import { describeMachine, shortCommit } from './machine.ts';
@@ -106,6 +107,9 @@ export async function runBench(
 
   const figures: Record<string, FunctionResult> = {};
   const memory: Record<string, MemoryFigures> = {};
+  let concurrency: ConcurrencyResult | undefined;
+  const concurrencyRun = quick ? CONCURRENCY_RUNS.quick : CONCURRENCY_RUNS.full;
+  const concurrent = concurrencyRun.subjects.filter((name) => measured.some((m) => m.subject.name === name));
   const moto = await startMoto();
   let spawnTrueMs: BenchResult['calibration']['spawnTrueMs'];
   try {
@@ -139,6 +143,18 @@ export async function runBench(
       );
       memory[item.subject.name] = await measureMemory(item, runs.memory, moto.environment);
     }
+    if (concurrent.length > 0) {
+      log(
+        `concurrency: ${concurrent.join(', ')} at ${concurrencyRun.levels.join(', ')} invocations at once in one environment`,
+      );
+      concurrency = await measureConcurrency(measured, {
+        levels: concurrencyRun.levels,
+        invocations: concurrencyRun.invocations,
+        names: concurrent,
+        passthrough: moto.environment,
+        log,
+      });
+    }
   } finally {
     await moto.stop();
   }
@@ -155,6 +171,7 @@ export async function runBench(
     calibration: { spawnTrueMs },
     functions: figures,
     memory,
+    ...(concurrency ? { concurrency } : {}),
     pairs: pairResults(figures),
     synth: {},
     cost: costTable(figures),
