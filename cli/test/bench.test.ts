@@ -178,6 +178,7 @@ function concurrencySection(): ConcurrencyResult {
     },
     assumptions: LMI_ASSUMPTIONS,
     prices: LMI_PRICES,
+    load: { atStart: 3.5, atEnd: 4.25 },
   };
 }
 
@@ -376,6 +377,9 @@ describe('concurrency section', () => {
     expect(markdown).toContain('15 %');
     expect(markdown).toContain(LMI_PRICES.asOf);
     expect(markdown).toContain('busy 50 % of the time');
+    expect(markdown).toContain(
+      'load average was 3.50 when the section started and 4.25 when it ended, on 2 cores',
+    );
     // hello-http: 8000 req/s → LMI m7i.large, x86_64 classic at 128 MB and 1 ms.
     const perMillion = lmiCost(8000, 'm7i.large').perMillion;
     expect(markdown).toContain(`$${perMillion.toFixed(3)}`);

@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { LocalFunction } from '@ferrule/emulator';
 import { CliError } from '../errors.ts';
@@ -118,6 +119,8 @@ export interface ConcurrencyResult {
   readonly subjects: Record<string, ConcurrencySubjectResult>;
   readonly assumptions: LmiAssumptions;
   readonly prices: typeof LMI_PRICES;
+  /** 1-minute load average when the section started and ended: other work widens its figures. */
+  readonly load?: { readonly atStart: number; readonly atEnd: number };
 }
 
 /** Memory per request in flight, from the lowest and the highest level measured. */
@@ -441,6 +444,7 @@ export async function measureConcurrency(
   },
 ): Promise<ConcurrencyResult> {
   const { levels, invocations, passthrough, log } = options;
+  const loadAtStart = loadavg()[0] ?? 0;
   const chosen = options.names
     .map((name) => measured.find((m) => m.subject.name === name))
     .filter((m): m is MeasuredSubject => m !== undefined);
@@ -503,5 +507,6 @@ export async function measureConcurrency(
     subjects,
     assumptions: LMI_ASSUMPTIONS,
     prices: LMI_PRICES,
+    load: { atStart: loadAtStart, atEnd: loadavg()[0] ?? 0 },
   };
 }

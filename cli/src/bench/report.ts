@@ -134,7 +134,11 @@ function renderConcurrency(c: ConcurrencyResult, cores: number, out: string[]): 
       `driven by as many callers at once; ${c.invocationsPerLevel} measured invocations per level (${levels}) after a warm-up, ${c.memoryMb} MB configured. ` +
       'latency = `invoke()` → answer, what a caller waits (including for a free slot when the runtime takes fewer at once); ' +
       'Duration = event handed over → response; in runtime (mean) = Σ Duration ÷ wall time, about the level when the runtime takes invocations concurrently, at most 1 when it takes them one at a time; ' +
-      'RSS max = VmHWM after the level (init and warm-up included), steady = median VmRSS sampled every 25 ms while the measured invocations ran.',
+      'RSS max = VmHWM after the level (init and warm-up included), steady = median VmRSS sampled every 25 ms while the measured invocations ran.' +
+      (c.load
+        ? ` The machine's 1-minute load average was ${c.load.atStart.toFixed(2)} when the section started and ${c.load.atEnd.toFixed(2)} when it ended, on ${cores} cores: ` +
+          'the process, the emulator, moto and the fake carrier share them, so a loaded machine lowers the throughputs and widens the p99s.'
+        : ''),
   );
   out.push('');
   const table = concurrencyTable(c);
