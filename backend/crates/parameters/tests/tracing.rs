@@ -1,6 +1,8 @@
 //! Every SSM call Ferrule makes becomes an X-Ray subsegment of the sampled invocation:
 //! a fake daemon on loopback receives the document. (Its own test binary: it sets the
-//! process-wide trace variables before anything reads them.)
+//! daemon address before the process's tracer reads it.) The trace header is the
+//! invocation's, scoped around the call as a handler scopes `Context::xray_trace_id`;
+//! nothing is read from `_X_AMZN_TRACE_ID`.
 
 // Test code: a failed unwrap is a failed assertion.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -10,6 +12,7 @@ use std::time::Duration;
 
 use ferrule_parameters::{ParameterStore, SsmStore};
 use ferrule_testkit::moto;
+use ferrule_tracer::TraceHeader;
 use serde_json::Value;
 
 #[tokio::test]
@@ -22,14 +25,15 @@ async fn ssm_calls_become_xray_subsegments() {
         "AWS_XRAY_DAEMON_ADDRESS",
         daemon.local_addr().unwrap().to_string(),
     );
-    std::env::set_var(
-        "_X_AMZN_TRACE_ID",
+    let invocation = TraceHeader::parse(
         "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
-    );
+    )
+    .unwrap();
 
     let store = SsmStore::from_conf(&moto::sdk_config().await.unwrap());
-    let fetched = store
-        .get_parameters(&[format!("/{}", moto::unique_name("traced"))])
+    let name = format!("/{}", moto::unique_name("traced"));
+    let fetched = invocation
+        .scope(store.get_parameters(std::slice::from_ref(&name)))
         .await
         .unwrap();
     assert_eq!(fetched.missing.len(), 1);

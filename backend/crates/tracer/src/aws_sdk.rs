@@ -140,7 +140,8 @@ impl Intercept for XRayInterceptor {
                 record.aws.get_or_insert_with(AwsFields::default).region = Some(region.to_owned());
             }
         }
-        // Overrides the header the SDK copies from `_X_AMZN_TRACE_ID`, so the callee
+        // Overrides any header already on the request (the SDK's recursion detection copies
+        // `_X_AMZN_TRACE_ID` when lambda_runtime's sequential loop sets it), so the callee
         // nests under this subsegment rather than beside it. The trace id is plain
         // ASCII, so this cannot fail in practice; if it did, the SDK's header remains.
         let _ = request

@@ -8,16 +8,20 @@
 //!    span's ancestors (only when an [`XRayLayer`](crate::XRayLayer) is installed),
 //!    unless a closure scope (2) was opened inside it;
 //! 2. the scope opened by [`Tracer::in_subsegment`](crate::Tracer::in_subsegment) or
-//!    [`TraceHeader::scope`], a tokio task-local;
-//! 3. `_X_AMZN_TRACE_ID`, set by `lambda_runtime` for each invocation.
+//!    [`TraceHeader::scope`], a tokio task-local.
+//!
+//! Both belong to one invocation. The process environment (`_X_AMZN_TRACE_ID`) is never
+//! read: it holds one value for the whole process, so it cannot tell concurrent
+//! invocations apart (lambda_runtime's concurrent loop never sets it). Code outside any
+//! invocation (init) has no trace context: it sends no subsegment and propagates no header.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use tracing::span;
 
-use crate::header::{TraceHeader, TRACE_ID_ENV};
+use crate::header::TraceHeader;
 
 tokio::task_local! {
     static SCOPE: Scope;
@@ -64,14 +68,14 @@ pub(crate) fn current() -> Option<Arc<TraceHeader>> {
             return Some(header);
         }
     }
-    scoped.map(|s| s.header).or_else(header_from_env)
+    scoped.map(|s| s.header)
 }
 
-/// The context under spans: the closure scope, then the environment.
+/// The context under spans: the closure scope, if any.
 pub(crate) fn current_without_spans() -> (Option<Arc<TraceHeader>>, Stop) {
     let scoped = SCOPE.try_with(Scope::clone).ok();
     let stop = stop_for(scoped.as_ref());
-    (scoped.map(|s| s.header).or_else(header_from_env), stop)
+    (scoped.map(|s| s.header), stop)
 }
 
 fn stop_for(scope: Option<&Scope>) -> Stop {
@@ -84,35 +88,11 @@ fn stop_for(scope: Option<&Scope>) -> Stop {
     }
 }
 
-/// The last `_X_AMZN_TRACE_ID` seen and its parse: one parse per invocation, not one
-/// per subsegment.
-static ENV_HEADER: Mutex<Option<(String, Arc<TraceHeader>)>> = Mutex::new(None);
-
-fn header_from_env() -> Option<Arc<TraceHeader>> {
-    let raw = std::env::var(TRACE_ID_ENV).ok()?;
-    let mut cached = ENV_HEADER.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some((seen, header)) = cached.as_ref() {
-        if *seen == raw {
-            return Some(Arc::clone(header));
-        }
-    }
-    match TraceHeader::parse(&raw) {
-        Ok(header) => {
-            let header = Arc::new(header);
-            *cached = Some((raw, Arc::clone(&header)));
-            Some(header)
-        }
-        Err(error) => {
-            tracing::debug!(target: "ferrule_tracer", %error, "{TRACE_ID_ENV} ignored");
-            None
-        }
-    }
-}
-
 /// The trace header for a call leaving this function now: the current trace, with the
 /// innermost open subsegment as `Parent`.
 ///
-/// `None` outside any trace (no invocation header, as when running locally).
+/// `None` outside any trace: no invocation header (as when running locally), or code
+/// that runs outside any invocation (init).
 /// Unsampled traces are returned too: downstream services must learn the decision.
 ///
 /// ```

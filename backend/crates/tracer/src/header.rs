@@ -1,28 +1,17 @@
 //! The X-Ray trace header: `Root=1-…;Parent=…;Sampled=1`.
 //!
 //! The same text travels as the `X-Amzn-Trace-Id` HTTP header, the
-//! `Lambda-Runtime-Trace-Id` header of the Runtime API, the `_X_AMZN_TRACE_ID`
-//! environment variable, SQS's `AWSTraceHeader` attribute and EventBridge's
-//! `TraceHeader`.
+//! `Lambda-Runtime-Trace-Id` header of the Runtime API (`Context::xray_trace_id`),
+//! SQS's `AWSTraceHeader` attribute and EventBridge's `TraceHeader`. This crate takes
+//! the invocation's header from the invocation only (its `lambda_runtime` span or a
+//! [`TraceHeader::scope`]), never from the `_X_AMZN_TRACE_ID` environment variable: one
+//! process-wide value cannot belong to concurrent invocations.
 
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
 use crate::id::SegmentId;
-
-/// The environment variable that `lambda_runtime` sets to the trace header of the
-/// invocation being handled.
-///
-/// `lambda_runtime` 1.5 sets it before calling the handler, from the
-/// `Lambda-Runtime-Trace-Id` header of `/next`, and removes it when an invocation
-/// has none (`Runtime::run`, which `lambda_runtime::run` and `lambda_http::run` use).
-/// With `Runtime::run_concurrent` and `AWS_LAMBDA_MAX_CONCURRENCY` > 1 it is **not**
-/// set, since concurrent invocations would overwrite each other: use
-/// `Context::xray_trace_id` with [`TraceHeader::scope`] there, or the
-/// [`XRayLayer`](crate::XRayLayer), which reads the header from the runtime's
-/// invocation span.
-pub const TRACE_ID_ENV: &str = "_X_AMZN_TRACE_ID";
 
 /// The HTTP header carrying the trace header between services.
 pub const HTTP_HEADER: &str = "X-Amzn-Trace-Id";
@@ -208,27 +197,6 @@ impl TraceHeader {
         })
     }
 
-    /// Reads `_X_AMZN_TRACE_ID`, the header of the current invocation (see
-    /// [`TRACE_ID_ENV`] for when `lambda_runtime` sets it).
-    ///
-    /// `Ok(None)` when the variable is not set, as outside Lambda.
-    ///
-    /// ```
-    /// use ferrule_tracer::TraceHeader;
-    ///
-    /// match TraceHeader::from_env() {
-    ///     Ok(Some(header)) => println!("invocation trace {}", header.root()),
-    ///     Ok(None) => println!("not traced (outside Lambda)"),
-    ///     Err(error) => eprintln!("{error}"),
-    /// }
-    /// ```
-    pub fn from_env() -> Result<Option<TraceHeader>, TraceHeaderError> {
-        match std::env::var(TRACE_ID_ENV) {
-            Ok(value) => TraceHeader::parse(&value).map(Some),
-            Err(_) => Ok(None),
-        }
-    }
-
     /// The trace id, `1-<epoch hex>-<random hex>`: the `trace_id` of every document.
     pub fn root(&self) -> &str {
         &self.root
@@ -273,8 +241,9 @@ impl TraceHeader {
     ///
     /// Subsegments started inside (by [`Tracer::in_subsegment`](crate::Tracer::in_subsegment),
     /// marked spans or the AWS SDK interceptor) belong to this trace and, at the top
-    /// level, have `Parent` as their parent. Needed only where `_X_AMZN_TRACE_ID` is
-    /// not set (concurrent invocations) and in tests.
+    /// level, have `Parent` as their parent. Needed where no [`XRayLayer`](crate::XRayLayer)
+    /// reads the header from `lambda_runtime`'s invocation span (a handler scoping
+    /// `Context::xray_trace_id` itself), and in tests.
     ///
     /// ```
     /// use ferrule_tracer::{current_trace_header, TraceHeader};

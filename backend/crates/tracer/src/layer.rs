@@ -39,8 +39,10 @@ const INVOCATION_TRACE_FIELD: &str = "xrayTraceId";
 ///   it as a `fault` with the event's `error` (or message) as cause;
 /// - it nests under the enclosing marked span, else the enclosing
 ///   [`Tracer::in_subsegment`] closure, else the invocation: it reads the trace
-///   header from `lambda_runtime`'s `Lambda runtime invoke` span, so it also works
-///   with concurrent invocations, else from `_X_AMZN_TRACE_ID`.
+///   header from `lambda_runtime`'s `Lambda runtime invoke` span (one per invocation,
+///   so concurrent invocations each keep their own), else from a
+///   [`TraceHeader::scope`](crate::TraceHeader::scope). Outside both (init code)
+///   nothing is sent.
 ///
 /// The span is sent when it closes. Spans must be enabled by the subscriber's filter
 /// to be seen, so mark spans at `INFO` or above.

@@ -53,7 +53,7 @@ pub use config::{
     REGION_ENV, SERVICE_NAME_ENV, TRACE_DISABLED_ENV,
 };
 pub use context::current_trace_header;
-pub use header::{Sampling, TraceHeader, TraceHeaderError, HTTP_HEADER, TRACE_ID_ENV};
+pub use header::{Sampling, TraceHeader, TraceHeaderError, HTTP_HEADER};
 pub use id::SegmentId;
 pub use layer::{XRayLayer, ANNOTATION_PREFIX, MARKER_FIELD, METADATA_PREFIX};
 pub use record::AnnotationValue;

@@ -169,6 +169,29 @@ async fn without_any_trace_context_nothing_is_sent_and_the_closure_still_runs() 
     daemon.assert_nothing_before_sentinel().await;
 }
 
+/// The header comes from the invocation only: a sampled `_X_AMZN_TRACE_ID` (what
+/// lambda_runtime's sequential loop sets, process-wide) gives no context outside an
+/// invocation, and does not replace the invocation's own header inside one.
+#[tokio::test]
+async fn the_trace_id_environment_variable_is_never_read() {
+    let daemon = FakeDaemon::start();
+    let tracer = daemon.tracer();
+    let other = "Root=1-67891233-abcdef012345678912345678;Parent=463ac35c9f6413ad;Sampled=1";
+    std::env::set_var("_X_AMZN_TRACE_ID", other);
+    assert_eq!(current_trace_header(), None);
+    let outside = tracer
+        .in_subsegment("init", |seg| async move {
+            Ok::<_, Infallible>(seg.is_recording())
+        })
+        .await;
+    assert_eq!(outside, Ok(false));
+    assert_eq!(propagation::http_trace_header(), None);
+    daemon.assert_nothing_before_sentinel().await;
+
+    let seen = header("1").scope(async { current_trace_header() }).await;
+    assert_eq!(seen, Some(header("1")));
+}
+
 #[tokio::test]
 async fn a_disabled_tracer_sends_nothing() {
     let daemon = FakeDaemon::start();
