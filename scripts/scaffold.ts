@@ -39,7 +39,8 @@ export interface ScaffoldCase {
 }
 
 /**
- * Every trigger once; the first two (http, sqs) also run in `npm test`. The functions, routes,
+ * Every trigger once, and a function added to the reference service; the first two (http, and
+ * the orders-service function, the path the add-function skill describes) also run in `npm test`. The functions, routes,
  * queues, tables, buses and user pool carry names of their own (`scaffold-check-*`): the copy is
  * of the user's tree, which may already hold the README's examples (payments-webhook, a queue
  * `payments` with its consumer), and the scaffolder rightly refuses a taken name or a second
@@ -49,6 +50,22 @@ export const SCAFFOLD_CASES: readonly ScaffoldCase[] = [
   {
     name: 'scaffold-check-http',
     args: ['--trigger', 'http', '--route', 'POST /scaffold-check/webhook'],
+  },
+  {
+    // A nightly function reading the orders table and publishing to the orders bus.
+    name: 'scaffold-check-orders',
+    args: [
+      '--service',
+      'orders',
+      '--trigger',
+      'schedule',
+      '--schedule',
+      'cron(0 3 * * ? *)',
+      '--table',
+      'orders:read',
+      '--bus',
+      'orders',
+    ],
   },
   {
     name: 'scaffold-check-sqs',
@@ -247,10 +264,10 @@ export async function runScaffold(
       );
     }
     check(
-      'rule packs (AwsSolutions, Serverless, ADR-002) on the declarations',
+      'rule packs (AwsSolutions, Serverless, ADR-002) on the wired functions',
       await run(
         join(copy, 'node_modules/.bin/vitest'),
-        ['run', 'infrastructure/test/functions-stack.test.ts'],
+        ['run', 'infrastructure/test/service-stack.test.ts'],
         copy,
         copyEnv,
       ),

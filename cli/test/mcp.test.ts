@@ -17,7 +17,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatJson } from '../src/agent/projections.ts';
 import { syncProjections } from '../src/agent/sync.ts';
-import { declarationFile } from '../src/scaffold/index.ts';
+import { wiringFile } from '../src/scaffold/index.ts';
 
 const bin = join(projectRoot, 'cli/bin/ferrule.mjs');
 
@@ -234,16 +234,23 @@ describe('ferrule MCP server: verify on a small project', () => {
     mkdirSync(join(root, 'infrastructure/functions'), { recursive: true });
     writeFileSync(
       join(root, 'infrastructure/functions/tiny-worker.ts'),
-      declarationFile(
-        'tiny-worker',
-        {
-          crate: 'tiny-worker',
-          trigger: { type: 'sqs', queue: 'jobs' },
-          uses: { queues: [{ queue: 'jobs', access: 'consume', env: 'JOBS_QUEUE_URL' }] },
-          timeoutSeconds: 10,
+      `// keep this comment\n${wiringFile({
+        name: 'tiny-worker',
+        service: 'functions',
+        description: 'A tiny worker',
+        trigger: { type: 'sqs', queue: 'jobs', fifo: false },
+        uses: {
+          tables: [],
+          queues: [{ queue: 'receipts', access: 'send', env: 'RECEIPTS_QUEUE_URL' }],
+          buses: [],
         },
-        ['keep this comment'],
-      ),
+        createsOnFirstUse: true,
+      })}`,
+    );
+    mkdirSync(join(root, 'backend/functions/tiny-worker'), { recursive: true });
+    writeFileSync(
+      join(root, 'backend/functions/tiny-worker/Cargo.toml'),
+      '[package]\nname = "tiny-worker"\n\n[package.metadata.ferrule.env]\nRECEIPTS_QUEUE_URL = "http://localhost/000000000000/receipts"\n',
     );
     syncProjections(root);
     client = await connect(root);
@@ -253,9 +260,10 @@ describe('ferrule MCP server: verify on a small project', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  it('declare_use adds, updates and keeps a use in the declaration object, leaving the rest of the file', async () => {
+  it('declare_use adds, updates and keeps a use in the wiring file and the crate manifest, leaving the rest of both', async () => {
     const file = join(root, 'infrastructure/functions/tiny-worker.ts');
     const read = () => readFileSync(file, 'utf8');
+    const manifest = () => readFileSync(join(root, 'backend/functions/tiny-worker/Cargo.toml'), 'utf8');
     const added = await call(client, 'declare_use', {
       function: 'tiny-worker',
       kind: 'table',
@@ -267,9 +275,16 @@ describe('ferrule MCP server: verify on a small project', () => {
       change: 'added',
       entry: { table: 'orders', env: 'ORDERS_TABLE' },
     });
-    expect(read()).toContain("tables: [{ table: 'orders', access: 'read', env: 'ORDERS_TABLE' }]");
-    expect(read()).toContain("queues: [{ queue: 'jobs', access: 'consume', env: 'JOBS_QUEUE_URL' }]");
+    expect(read()).toContain(
+      "tables: [{ table: stack.resources.table('orders').table, access: 'read', env: 'ORDERS_TABLE' }]",
+    );
+    expect(read()).toContain(
+      "queues: [{ queue: stack.resources.queue('receipts').queue, access: 'send', env: 'RECEIPTS_QUEUE_URL' }]",
+    );
+    expect(read()).toContain("stack.resources.queue('jobs').addConsumer(fn);");
     expect(read()).toContain('// keep this comment');
+    expect(manifest()).toContain('ORDERS_TABLE = "orders-local"');
+    expect(manifest()).toContain('RECEIPTS_QUEUE_URL = "http://localhost/000000000000/receipts"');
 
     const bus = await call(client, 'declare_use', {
       function: 'tiny-worker',
@@ -277,7 +292,7 @@ describe('ferrule MCP server: verify on a small project', () => {
       resource: 'events',
     });
     expect(JSON.parse(text(bus))).toMatchObject({ change: 'added' });
-    expect(read()).toContain("buses: [{ bus: 'events', env: 'EVENTS_BUS' }]");
+    expect(read()).toContain("buses: [{ bus: stack.resources.bus('events'), env: 'EVENTS_BUS' }]");
 
     const again = await call(client, 'declare_use', {
       function: 'tiny-worker',
@@ -293,8 +308,21 @@ describe('ferrule MCP server: verify on a small project', () => {
       access: 'read-write',
     });
     expect(JSON.parse(text(wider))).toMatchObject({ change: 'updated' });
-    expect(read()).toContain("{ table: 'orders', access: 'read-write', env: 'ORDERS_TABLE' }");
-    expect(read().match(/table: 'orders'/g)).toHaveLength(1);
+    expect(read()).toContain(
+      "{ table: stack.resources.table('orders').table, access: 'read-write', env: 'ORDERS_TABLE' }",
+    );
+    expect(read().match(/table\('orders'\)/g)).toHaveLength(1);
+
+    const renamed = await call(client, 'declare_use', {
+      function: 'tiny-worker',
+      kind: 'table',
+      resource: 'orders',
+      access: 'read-write',
+      env: 'ORDERS_TABLE_NAME',
+    });
+    expect(JSON.parse(text(renamed))).toMatchObject({ change: 'updated' });
+    expect(manifest()).toContain('ORDERS_TABLE_NAME = "orders-local"');
+    expect(manifest()).not.toMatch(/^ORDERS_TABLE =/m);
 
     const badAccess = await call(client, 'declare_use', {
       function: 'tiny-worker',

@@ -3,12 +3,12 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { functions } from '../functions/index.ts';
-import { FerruleFunctionsStack } from '../lib/functions-stack.ts';
 import { HelloStack } from '../lib/hello-stack.ts';
 import { OrdersStack } from '../lib/orders-stack.ts';
 import { parsePlatform } from '../lib/platform.ts';
 import { Adr002Checks } from '../lib/rules/index.ts';
 import { resolveStage } from '../lib/service.ts';
+import { FerruleServiceStack, wireFunctions } from '../lib/service-stack.ts';
 
 const app = new App();
 // Every synth checks the ADR-002 rules (docs/rules.md); a finding fails the synth.
@@ -24,7 +24,7 @@ if (String(app.node.tryGetContext('ferrule:packs') ?? '') === 'all') {
 const platform = parsePlatform(String(app.node.tryGetContext('ferrule:platform') ?? 'al2023-x86_64'));
 const stage = resolveStage(app);
 
-new HelloStack(app, `FerruleHello-${stage}`, {
+const hello = new HelloStack(app, `FerruleHello-${stage}`, {
   platform,
   description: `Ferrule hello-http (${stage})`,
   tags: { project: 'ferrule', stage },
@@ -33,7 +33,7 @@ new HelloStack(app, `FerruleHello-${stage}`, {
 // The reference service: all five invocation sources (docs/architecture.md).
 // In prod, context ferrule:signupAllowedDomains and ferrule:shippingBaseUrl are required.
 const contextValue = (key: string): string | undefined => app.node.tryGetContext(key) ?? undefined;
-new OrdersStack(app, `FerruleOrders-${stage}`, {
+const orders = new OrdersStack(app, `FerruleOrders-${stage}`, {
   platform,
   stage,
   signupAllowedDomains: contextValue('ferrule:signupAllowedDomains'),
@@ -42,16 +42,27 @@ new OrdersStack(app, `FerruleOrders-${stage}`, {
   tags: { project: 'ferrule', service: 'orders', stage },
 });
 
-// The functions made with `npx ferrule new function`: one declaration per file in
-// infrastructure/functions/ (docs/architecture.md). No stack until there is one.
-if (functions.length > 0) {
-  new FerruleFunctionsStack(app, `FerruleFunctions-${stage}`, {
-    platform,
-    stage,
-    functions,
-    description: `Ferrule functions (${stage})`,
-    tags: { project: 'ferrule', stage },
-  });
-}
+// The functions made with `npx ferrule new function`: one file per function in
+// infrastructure/functions/, each wired into its service's stack (docs/architecture.md): the
+// reference service `orders`, or `functions`, a stack made on first use whose functions get
+// their tables, queues, buses and user pools created on first use too.
+wireFunctions(
+  functions,
+  new Map<string, FerruleServiceStack>([
+    ['orders', orders],
+    ['hello', hello],
+  ]),
+  (service) =>
+    service === 'functions'
+      ? new FerruleServiceStack(app, `FerruleFunctions-${stage}`, {
+          platform,
+          stage,
+          serviceName: 'functions',
+          createOnFirstUse: true,
+          description: `Ferrule functions (${stage})`,
+          tags: { project: 'ferrule', stage },
+        })
+      : undefined,
+);
 
 app.synth();

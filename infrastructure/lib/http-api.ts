@@ -102,7 +102,11 @@ export class FerruleHttpApi extends Construct {
   readonly api: apigwv2.HttpApi;
   readonly stage: apigwv2.HttpStage;
   readonly accessLogs: logs.LogGroup;
-  readonly authorizer?: HttpJwtAuthorizer;
+  /** The JWT authorizer of `jwt` or `authorizeWith`; routes are authorized by it by default. */
+  get authorizer(): HttpJwtAuthorizer | undefined {
+    return this.jwtAuthorizer;
+  }
+  private jwtAuthorizer?: HttpJwtAuthorizer;
   /** Any 5xx answer (integration failures, throttling by Lambda). */
   readonly serverErrorsAlarm: cloudwatch.Alarm;
 
@@ -117,17 +121,7 @@ export class FerruleHttpApi extends Construct {
     if (!Number.isInteger(burstLimit) || burstLimit < 1) {
       throw new Error(`${owner}: burstLimit must be a whole number of at least 1, got ${burstLimit}`);
     }
-    if (props.jwt && props.jwt.userPoolClients.length === 0) {
-      throw new Error(`${owner}: jwt.userPoolClients must name at least one app client (the token audience)`);
-    }
-    if (props.jwt) {
-      const pool = props.jwt.userPool;
-      this.authorizer = new HttpJwtAuthorizer(
-        'Jwt',
-        `https://cognito-idp.${pool.env.region}.amazonaws.com/${pool.userPoolId}`,
-        { jwtAudience: props.jwt.userPoolClients.map((client) => client.userPoolClientId) },
-      );
-    }
+    if (props.jwt) this.authorizeWith(props.jwt);
     this.api = new apigwv2.HttpApi(this, 'Api', {
       description: props.description,
       corsPreflight: props.cors,
@@ -173,6 +167,24 @@ export class FerruleHttpApi extends Construct {
   /** The API's base URL. */
   get url(): string {
     return this.api.apiEndpoint;
+  }
+
+  /**
+   * Sets the JWT authorizer of an API created without `jwt` (routes added from now on are
+   * authorized by it unless they opt out; routes added before stay as they are). An API has one.
+   */
+  authorizeWith(jwt: JwtAuthorization): void {
+    const owner = `FerruleHttpApi ${this.node.id}`;
+    if (this.jwtAuthorizer) throw new Error(`${owner}: the API has a JWT authorizer already; an API has one`);
+    if (jwt.userPoolClients.length === 0) {
+      throw new Error(`${owner}: jwt.userPoolClients must name at least one app client (the token audience)`);
+    }
+    const pool = jwt.userPool;
+    this.jwtAuthorizer = new HttpJwtAuthorizer(
+      'Jwt',
+      `https://cognito-idp.${pool.env.region}.amazonaws.com/${pool.userPoolId}`,
+      { jwtAudience: jwt.userPoolClients.map((client) => client.userPoolClientId) },
+    );
   }
 
   /**

@@ -1,12 +1,5 @@
 export { UNZIPPED_LIMIT_BYTES, ZIP_LIMIT_BYTES } from '@ferrule/toolchain/limits';
 export { FerruleRule, type FerruleRuleProps } from './event-rule.ts';
-export {
-  type DeclaredUses,
-  FerruleFunctionsStack,
-  type FerruleFunctionsStackProps,
-  type FunctionDeclaration,
-  type FunctionTrigger,
-} from './functions-stack.ts';
 export { HelloStack, type HelloStackProps } from './hello-stack.ts';
 export {
   FerruleHttpApi,
@@ -16,7 +9,12 @@ export {
   type RouteOptions,
 } from './http-api.ts';
 export { ORDERS_CRATES, ORDERS_EVENT_SOURCE, OrdersStack, type OrdersStackProps } from './orders-stack.ts';
-export { ORDERS_TABLE_SCHEMA_FILE, type OrdersTableSchema, ordersTableSchema } from './orders-table.ts';
+export {
+  ORDERS_TABLE_SCHEMA_FILE,
+  type OrdersTableIndex,
+  type OrdersTableSchema,
+  ordersTableSchema,
+} from './orders-table.ts';
 export { GitHubOidcStack, type GitHubOidcStackProps } from './pipeline/index.ts';
 export {
   type Architecture,
@@ -58,6 +56,15 @@ export {
   STAGES,
   type Stage,
 } from './service.ts';
+export { type ServiceCatalogEntry, serviceCatalog } from './service-catalog.ts';
+export {
+  FerruleServiceStack,
+  type FerruleServiceStackProps,
+  type ServiceFunction,
+  type ServiceFunctionProps,
+  ServiceResources,
+  wireFunctions,
+} from './service-stack.ts';
 export {
   FerruleTable,
   type FerruleTableProps,

@@ -1,23 +1,21 @@
-import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Validations } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { FerruleRule } from './event-rule.ts';
 import { FerruleHttpApi } from './http-api.ts';
 import { ordersTableSchema } from './orders-table.ts';
-import { lambdaArchitecture, type Platform } from './platform.ts';
 import { deadLetterAlarm } from './private/alarms.ts';
 import { failureQueue } from './private/queues.ts';
 import { publicClient, secureUserPool } from './private/user-pool.ts';
 import { FerruleQueue } from './queue.ts';
-import { RustFunction, type RustFunctionProps } from './rust-function.ts';
-import { FerruleService, resolveStage, type Stage } from './service.ts';
+import type { RustFunction, RustFunctionProps } from './rust-function.ts';
+import { FerruleServiceStack, type FerruleServiceStackProps } from './service-stack.ts';
 import { FerruleTable } from './table.ts';
 
 /** The `source` of every event the orders service publishes (orders-adapters' EventBridgePublisher). */
@@ -32,15 +30,7 @@ export const ORDERS_CRATES = [
   'order-notifier',
 ] as const;
 
-export interface OrdersStackProps extends StackProps {
-  /** Runtime and architecture the artifacts were built for. */
-  readonly platform: Platform;
-  /** @default context `ferrule:stage`, else 'dev' */
-  readonly stage?: Stage;
-  /** @default the app's WorkspaceBuild folder (context `ferrule:artifacts`, else dist/lambda) */
-  readonly artifactsDir?: string;
-  /** @default - alarms are created without actions; they still show on the `orders-<stage>` dashboard */
-  readonly alarmTopic?: sns.ITopic;
+export interface OrdersStackProps extends Omit<FerruleServiceStackProps, 'serviceName' | 'createOnFirstUse'> {
   /**
    * Comma-separated e-mail domains allowed to sign up (`/orders/<stage>/signup-allowed-domains`,
    * read by identity-triggers' `SignUpPolicy::parse`).
@@ -66,8 +56,7 @@ const DEV_DEFAULTS = {
  * Each of the five Rust functions gets exactly what it declares in `uses`, and declares
  * exactly what its crate calls (`ferrule check` compares the two).
  */
-export class OrdersStack extends Stack {
-  readonly service: FerruleService;
+export class OrdersStack extends FerruleServiceStack {
   readonly table: FerruleTable;
   readonly userPool: cognito.UserPool;
   readonly userPoolClient: cognito.UserPoolClient;
@@ -81,14 +70,9 @@ export class OrdersStack extends Stack {
   readonly functions: Readonly<Record<(typeof ORDERS_CRATES)[number], RustFunction>>;
 
   constructor(scope: Construct, id: string, props: OrdersStackProps) {
-    super(scope, id, props);
-    const stage = resolveStage(this, props.stage);
-    const service = new FerruleService(this, 'Service', {
-      serviceName: 'orders',
-      stage,
-      alarmTopic: props.alarmTopic,
-    });
-    this.service = service;
+    super(scope, id, { ...props, serviceName: 'orders' });
+    const service = this.service;
+    const stage = service.stage;
     const config = (name: 'signupAllowedDomains' | 'shippingBaseUrl'): string => {
       const value = props[name];
       if (value !== undefined) return value;
@@ -110,16 +94,7 @@ export class OrdersStack extends Stack {
       crate: (typeof ORDERS_CRATES)[number],
       description: string,
       extra: Pick<RustFunctionProps, 'timeout' | 'uses'> = {},
-    ) =>
-      new RustFunction(this, fnId, {
-        crate,
-        service,
-        runtime: props.platform.runtime,
-        architecture: lambdaArchitecture(props.platform.architecture),
-        artifactsDir: props.artifactsDir,
-        description,
-        ...extra,
-      });
+    ) => this.addFunction(fnId, { crate, description, ...extra });
 
     // One table: orders, profiles, notifications and idempotency records, as
     // backend/services/orders/table.json defines it (the key design of orders-adapters).
@@ -132,6 +107,11 @@ export class OrdersStack extends Stack {
       stream: dynamodb.StreamViewType[schema.streamView],
       // ferrule-idempotency expires its records through this attribute.
       timeToLiveAttribute: schema.timeToLiveAttribute,
+      globalSecondaryIndexes: (schema.indexes ?? []).map((index) => ({
+        indexName: index.name,
+        partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+        sortKey: index.sortKey ? { name: index.sortKey, type: dynamodb.AttributeType.STRING } : undefined,
+      })),
     });
     const table = this.table.table;
 
@@ -252,6 +232,13 @@ export class OrdersStack extends Stack {
       eventPattern: { source: [ORDERS_EVENT_SOURCE], detailType: ['OrderCancelled', 'OrderShipped'] },
       description: 'OrderCancelled and OrderShipped events to order-notifier',
     });
+
+    // What functions added in infrastructure/functions/ (service 'orders') reach by name.
+    this.resources.registerTable('orders', this.table);
+    this.resources.registerBus('orders', this.bus);
+    this.resources.registerQueue('fulfillment', this.fulfillmentQueue);
+    this.resources.registerUserPool('users', this.userPool, this.userPoolClient);
+    this.resources.registerHttpApi(this.http, 'users');
 
     this.functions = {
       'orders-api': ordersApi,

@@ -18,6 +18,17 @@ export interface OrdersTableSchema {
   readonly notificationPrefix: string;
   readonly profileSortKey: string;
   readonly idempotencySortKey: string;
+  /**
+   * Global secondary indexes (string keys, all attributes projected); a function queries one
+   * by naming it in its table use (`indexes: ['byStatus']`). Absent: none.
+   */
+  readonly indexes?: readonly OrdersTableIndex[];
+}
+
+export interface OrdersTableIndex {
+  readonly name: string;
+  readonly partitionKey: string;
+  readonly sortKey?: string;
 }
 
 export const ORDERS_TABLE_SCHEMA_FILE = 'backend/services/orders/table.json';

@@ -22,7 +22,7 @@ function managedError(
   options: Omit<ManagedInstancesOptions, 'capacityProvider'>,
   props: Partial<RustFunctionProps> = {},
 ): string {
-  const { stack } = testStack({ crates: ['worker', 'orders-api'] });
+  const { stack } = testStack({ crates: ['worker', 'order-notifier'] });
   try {
     new RustFunction(stack, 'Fn', {
       crate: 'worker',
@@ -69,8 +69,8 @@ describe('RustFunction on Lambda Managed Instances', () => {
   });
 
   it('refuses a crate that does not declare the concurrent loop, naming the manifest and the setting', () => {
-    expect(managedError({}, { crate: 'orders-api' })).toMatch(
-      /crate orders-api runs one invocation at a time; .*set concurrent = true under \[package.metadata.ferrule\] in backend\/functions\/orders-api\/Cargo.toml/,
+    expect(managedError({}, { crate: 'order-notifier' })).toMatch(
+      /crate order-notifier runs one invocation at a time; .*set concurrent = true under \[package.metadata.ferrule\] in backend\/functions\/order-notifier\/Cargo.toml/,
     );
   });
 

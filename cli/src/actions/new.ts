@@ -4,12 +4,14 @@ import { paths } from '@ferrule/toolchain/project';
 import type { NewFunctionFlags } from '../commands/new.ts';
 import { indexFile, type ScaffoldResult, scaffoldFunction } from '../scaffold/index.ts';
 
-/** `ferrule new function <name>`: the crate, its tests, fixture and CDK declaration. */
+/** `ferrule new function <name>`: the crate, its tests, fixture and CDK wiring. */
 export async function newFunctionCommand(name: string, flags: NewFunctionFlags): Promise<void> {
   const result = await scaffoldFunction({
     name,
     trigger: flags.trigger,
+    service: flags.service,
     tables: flags.table,
+    indexes: flags.index,
     queues: flags.queue,
     buses: flags.bus,
     schedule: flags.schedule,
@@ -21,7 +23,7 @@ export async function newFunctionCommand(name: string, flags: NewFunctionFlags):
   process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : describe(result));
 }
 
-/** `ferrule new index`: infrastructure/functions/index.ts from the declaration files of that folder. */
+/** `ferrule new index`: infrastructure/functions/index.ts from the wiring files of that folder. */
 export function newIndexCommand(): void {
   const dir = join(paths.infrastructure, 'functions');
   writeFileSync(join(dir, 'index.ts'), indexFile(dir));

@@ -12,7 +12,7 @@ export interface UseRequest {
   /** Function (crate) name. */
   readonly function: string;
   readonly kind: UseKind;
-  /** Resource name as the declarations use it (`orders`); FerruleFunctionsStack creates it on first use. */
+  /** Resource name in the function's service (`orders`); the `functions` service creates it on first use. */
   readonly resource: string;
   /** table: read | write | read-write | stream; queue: send | consume; bus: none (publish). */
   readonly access?: string;
@@ -59,34 +59,66 @@ function stringValue(object: ts.ObjectLiteralExpression, name: string): string |
   return initializer && ts.isStringLiteralLike(initializer) ? initializer.text : undefined;
 }
 
-/** The object literal of `export const declaration = { ... }` (possibly `as const` / `satisfies`). */
-function declarationObject(source: ts.SourceFile): ts.ObjectLiteralExpression | undefined {
-  for (const statement of source.statements) {
-    if (!ts.isVariableStatement(statement)) continue;
-    for (const variable of statement.declarationList.declarations) {
-      if (!ts.isIdentifier(variable.name) || variable.name.text !== 'declaration') continue;
-      let initializer = variable.initializer;
-      while (
-        initializer &&
-        (ts.isAsExpression(initializer) ||
-          ts.isSatisfiesExpression(initializer) ||
-          ts.isParenthesizedExpression(initializer))
-      ) {
-        initializer = initializer.expression;
+/**
+ * The props object of `stack.addFunction('<Id>', { crate: '<name>', ... })` in the wiring file:
+ * the object literal with `crate: '<name>'` passed to a call of `addFunction`.
+ */
+function functionProps(source: ts.SourceFile, crate: string): ts.ObjectLiteralExpression | undefined {
+  let found: ts.ObjectLiteralExpression | undefined;
+  const visit = (node: ts.Node): void => {
+    if (found) return;
+    if (
+      ts.isCallExpression(node) &&
+      ts.isPropertyAccessExpression(node.expression) &&
+      node.expression.name.text === 'addFunction'
+    ) {
+      const props = node.arguments[1];
+      if (props && ts.isObjectLiteralExpression(props) && stringValue(props, 'crate') === crate) {
+        found = props;
+        return;
       }
-      if (initializer && ts.isObjectLiteralExpression(initializer)) return initializer;
     }
-  }
-  return undefined;
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found;
+}
+
+/** The resource name of `stack.resources.<kind>('<name>')` inside a use entry, if it is one. */
+function resourceName(entry: ts.ObjectLiteralExpression, kind: UseKind): string | undefined {
+  const initializer = findProperty(entry, kind)?.initializer;
+  let name: string | undefined;
+  const visit = (node: ts.Node): void => {
+    if (name !== undefined) return;
+    if (
+      ts.isCallExpression(node) &&
+      ts.isPropertyAccessExpression(node.expression) &&
+      node.expression.name.text === kind
+    ) {
+      const arg = node.arguments[0];
+      if (arg && ts.isStringLiteralLike(arg)) name = arg.text;
+      return;
+    }
+    ts.forEachChild(node, visit);
+  };
+  if (initializer) visit(initializer);
+  return name;
 }
 
 function quote(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
-function entryText(entry: Readonly<Record<string, string>>): string {
+/** `.table` of a FerruleTable, `.queue` of a FerruleQueue; a bus is the bus itself. */
+const MEMBER: Record<UseKind, string> = { table: '.table', queue: '.queue', bus: '' };
+
+function entryText(kind: UseKind, entry: Readonly<Record<string, string>>): string {
   return `{ ${Object.entries(entry)
-    .map(([key, value]) => `${key}: ${quote(value)}`)
+    .map(([key, value]) =>
+      key === kind
+        ? `${key}: stack.resources.${kind}(${quote(value)})${MEMBER[kind]}`
+        : `${key}: ${quote(value)}`,
+    )
     .join(', ')} }`;
 }
 
@@ -117,12 +149,60 @@ function appendElement(array: ts.ArrayLiteralExpression, text: string, source: t
   return { start: last.getEnd(), end: last.getEnd(), text: `, ${text}` };
 }
 
+/** The local value `ferrule invoke` and the smoke test give a variable (as the scaffolder writes them). */
+function localValue(kind: UseKind, resource: string): string {
+  return kind === 'queue' ? `http://localhost/000000000000/${resource}` : `${resource}-local`;
+}
+
 /**
- * Declares that a scaffolded function uses a table, queue or bus by editing the `uses` of the
- * declaration object in infrastructure/functions/<name>.ts through the TypeScript AST: the
- * edit is placed from the parsed tree (never a text pattern), everything else in the
- * user-owned file (comments, other properties, layout) stays as written, and Biome lays out
- * the result. FerruleFunctionsStack turns the declaration into least-privilege grants.
+ * Declares `env` in the crate's `[package.metadata.ferrule.env]` (the variables it reads, which
+ * RustFunction holds the role's environment to), replacing `replaces` when the use's variable
+ * was renamed. A line-level edit, so the rest of the user's manifest stays as written.
+ */
+function declareVariable(manifest: string, env: string, value: string, replaces?: string): boolean {
+  if (!existsSync(manifest)) return false;
+  const lines = readFileSync(manifest, 'utf8').split('\n');
+  const header = lines.findIndex((line) => line.trim() === '[package.metadata.ferrule.env]');
+  const keyLine = (name: string) =>
+    header < 0
+      ? -1
+      : lines.findIndex(
+          (line, i) =>
+            i > header &&
+            !lines.slice(header + 1, i).some((l) => l.trim().startsWith('[')) &&
+            new RegExp(`^\\s*${name}\\s*=`).test(line),
+        );
+  if (replaces && replaces !== env) {
+    const old = keyLine(replaces);
+    if (old >= 0) lines.splice(old, 1);
+  }
+  if (keyLine(env) >= 0) {
+    writeFileSync(manifest, lines.join('\n'));
+    return false;
+  }
+  const line = `${env} = ${JSON.stringify(value)}`;
+  if (header >= 0) lines.splice(header + 1, 0, line);
+  else {
+    while (lines.length > 0 && lines.at(-1) === '') lines.pop();
+    lines.push(
+      '',
+      '# Local values of what CDK sets (`npx ferrule invoke`, the smoke test).',
+      '[package.metadata.ferrule.env]',
+      line,
+      '',
+    );
+  }
+  writeFileSync(manifest, lines.join('\n'));
+  return true;
+}
+
+/**
+ * Declares that a scaffolded function uses a table, queue or bus by editing the `uses` of its
+ * `stack.addFunction(...)` call in infrastructure/functions/<name>.ts through the TypeScript
+ * AST: the edit is placed from the parsed tree (never a text pattern), everything else in the
+ * user-owned file (comments, other properties, layout) stays as written, and Biome lays out the
+ * result. The resource comes from the service's `stack.resources` by name; the variable is also
+ * declared in the crate's `[package.metadata.ferrule.env]`, so synth finds the two in step.
  */
 export function declareUse(request: UseRequest): UseResult {
   const root = request.root ?? projectRoot;
@@ -150,10 +230,10 @@ export function declareUse(request: UseRequest): UseResult {
 
   const text = readFileSync(path, 'utf8');
   const source = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
-  const declaration = declarationObject(source);
+  const declaration = functionProps(source, request.function);
   if (!declaration) {
     throw new CliError(
-      `${rel} has no \`export const declaration = { ... }\` object to edit; restore that shape`,
+      `${rel} has no \`stack.addFunction('<Id>', { crate: '${request.function}', ... })\` call to edit; restore that shape`,
     );
   }
   const key = request.kind;
@@ -163,32 +243,39 @@ export function declareUse(request: UseRequest): UseResult {
 
   const edits: Edit[] = [];
   let change: UseResult['change'] = 'added';
+  let previousEnv: string | undefined;
   const uses = findProperty(declaration, 'uses');
   if (!uses) {
-    edits.push(appendProperty(declaration, `uses: { ${ARRAY[key]}: [${entryText(entry)}] }`, source));
+    edits.push(appendProperty(declaration, `uses: { ${ARRAY[key]}: [${entryText(key, entry)}] }`, source));
   } else if (!ts.isObjectLiteralExpression(uses.initializer)) {
     throw new CliError(`${rel}: \`uses\` is not an object literal; write it as { tables: [...], ... }`);
   } else {
     const list = findProperty(uses.initializer, ARRAY[key]);
     if (!list) {
-      edits.push(appendProperty(uses.initializer, `${ARRAY[key]}: [${entryText(entry)}]`, source));
+      edits.push(appendProperty(uses.initializer, `${ARRAY[key]}: [${entryText(key, entry)}]`, source));
     } else if (!ts.isArrayLiteralExpression(list.initializer)) {
       throw new CliError(`${rel}: \`uses.${ARRAY[key]}\` is not an array literal`);
     } else {
       const existing = list.initializer.elements.find(
         (element): element is ts.ObjectLiteralExpression =>
-          ts.isObjectLiteralExpression(element) && stringValue(element, key) === request.resource,
+          ts.isObjectLiteralExpression(element) && resourceName(element, key) === request.resource,
       );
       if (!existing) {
-        edits.push(appendElement(list.initializer, entryText(entry), source));
+        edits.push(appendElement(list.initializer, entryText(key, entry), source));
       } else {
         const same =
+          existing.properties.some((p) => propertyName(p) === key) &&
           stringValue(existing, 'access') === entry.access &&
           (stringValue(existing, 'env') ?? env) === env &&
           existing.properties.length === Object.keys(entry).length;
         change = same ? 'unchanged' : 'updated';
+        previousEnv = stringValue(existing, 'env');
         if (!same)
-          edits.push({ start: existing.getStart(source), end: existing.getEnd(), text: entryText(entry) });
+          edits.push({
+            start: existing.getStart(source),
+            end: existing.getEnd(),
+            text: entryText(key, entry),
+          });
       }
     }
   }
@@ -197,7 +284,7 @@ export function declareUse(request: UseRequest): UseResult {
     // The edit must leave a file that still parses to a declaration object.
     const check = ts.createSourceFile(path, updated, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
     const syntax = ts.transpileModule(updated, { reportDiagnostics: true }).diagnostics ?? [];
-    if (!declarationObject(check) || syntax.length > 0) {
+    if (!functionProps(check, request.function) || syntax.length > 0) {
       throw new CliError(`could not edit ${rel} safely; add the entry to \`uses.${ARRAY[key]}\` by hand`, 1);
     }
     writeFileSync(path, updated);
@@ -207,5 +294,11 @@ export function declareUse(request: UseRequest): UseResult {
       stdio: 'ignore',
     });
   }
+  declareVariable(
+    join(root, 'backend/functions', request.function, 'Cargo.toml'),
+    env,
+    localValue(request.kind, request.resource),
+    previousEnv,
+  );
   return { path: rel, change, entry };
 }

@@ -118,11 +118,26 @@ export function createMcpServer(): McpServer {
     {
       title: 'Scaffold a function',
       description:
-        'Runs `npx ferrule new function`: creates backend/functions/<name> (crate, handler, tests, fixture) from the trigger template, its CDK declaration infrastructure/functions/<name>.ts and the regenerated infrastructure/functions/index.ts. Never overwrites a file. Use dryRun to see the files first.',
+        "Runs `npx ferrule new function`: creates backend/functions/<name> (crate, handler, tests, fixture) from the trigger template, its CDK wiring infrastructure/functions/<name>.ts (the function added to a service: `functions`, or `orders` to use the reference service's table, bus, queue, user pool and API) and the regenerated infrastructure/functions/index.ts. Never overwrites a file. Use dryRun to see the files first.",
       inputSchema: {
         name: z.string().describe('crate name, kebab-case (payments-webhook)'),
         trigger: z.enum(TRIGGERS),
-        tables: resourceNames.describe('tables it uses (dynamodb-stream: the first is the streamed table)'),
+        service: z
+          .string()
+          .optional()
+          .describe('the service it joins: functions (default; resources made on first use) or orders'),
+        tables: z
+          .array(z.string().regex(/^[a-z0-9][a-z0-9-]*(:(read|write|read-write))?$/, 'name or name:access'))
+          .optional()
+          .describe(
+            'tables it uses, name or name:read|write|read-write (default read-write; dynamodb-stream: the first is the streamed table)',
+          ),
+        indexes: z
+          .array(z.string())
+          .optional()
+          .describe(
+            'indexes of the first table it queries (only these are granted; the table becomes read-only)',
+          ),
         queues: resourceNames.describe(
           'queues (sqs, sqs-fifo: the first is the consumed queue; it sends to others)',
         ),
@@ -140,7 +155,9 @@ export function createMcpServer(): McpServer {
           await scaffoldFunction({
             name: input.name,
             trigger: input.trigger,
+            service: input.service,
             tables: input.tables,
+            indexes: input.indexes,
             queues: input.queues,
             buses: input.buses,
             schedule: input.schedule,
@@ -158,7 +175,7 @@ export function createMcpServer(): McpServer {
     {
       title: 'Declare a resource use',
       description:
-        'Gives a scaffolded function access to a table, queue or bus by adding it to `uses` in infrastructure/functions/<name>.ts (an edit of the declaration object through the TypeScript AST; the rest of the file is kept). The stack grants exactly that access on that resource and sets the env variable. For functions in infrastructure/lib/*-stack.ts, follow the declare-resource-use skill instead.',
+        "Gives a scaffolded function access to a table, queue or bus of its service by adding it to `uses` of its `stack.addFunction` call in infrastructure/functions/<name>.ts (an edit through the TypeScript AST; the rest of the file is kept), and declares the env variable in the crate's [package.metadata.ferrule.env]. The stack grants exactly that access on that resource and sets the variable. For functions in infrastructure/lib/*-stack.ts, follow the declare-resource-use skill instead.",
       inputSchema: {
         function: functionName,
         kind: z.enum(['table', 'queue', 'bus']),

@@ -3,7 +3,9 @@ import { TRIGGER_INFO, TRIGGERS } from '../scaffold/triggers.ts';
 
 export interface NewFunctionFlags {
   trigger: string;
+  service?: string;
   table: string[];
+  index: string[];
   queue: string[];
   bus: string[];
   schedule?: string;
@@ -36,12 +38,22 @@ export function registerNew(program: Command) {
 
   group
     .command('function')
-    .description('Create backend/functions/<name> and its CDK declaration infrastructure/functions/<name>.ts')
+    .description('Create backend/functions/<name> and its CDK wiring infrastructure/functions/<name>.ts')
     .argument('<name>', 'crate name, kebab-case (payments-webhook)')
     .requiredOption('--trigger <trigger>', `one of: ${TRIGGERS.join(', ')}`)
     .option(
-      '--table <name>',
-      'a DynamoDB table it uses, read-write (dynamodb-stream: the first is the streamed table)',
+      '--service <service>',
+      'the service it joins: functions (its own stack, resources made on first use) or orders (the reference service: its table, bus, queue, user pool, API)',
+    )
+    .option(
+      '--table <name[:access]>',
+      'a DynamoDB table it uses; access read, write or read-write (default) (dynamodb-stream: the first is the streamed table)',
+      collect,
+      [],
+    )
+    .option(
+      '--index <name>',
+      'an index of the first --table it queries: only that index is granted, and the table is read-only unless given',
       collect,
       [],
     )
@@ -78,6 +90,7 @@ export function registerNew(program: Command) {
         '  npx ferrule new function payments-worker --trigger sqs --queue payments --table payments',
         '  npx ferrule new function payments-stream --trigger dynamodb-stream --table payments --bus payments',
         '  npx ferrule new function nightly-report --trigger schedule --schedule "cron(0 3 * * ? *)" --dry-run',
+        '  npx ferrule new function order-digest --service orders --trigger schedule --table orders:read --bus orders',
         '',
         'Existing files are never overwritten. Exit codes: 0 written, 1 a follow-up step failed, 2 bad input.',
       ].join('\n'),
@@ -89,7 +102,7 @@ export function registerNew(program: Command) {
 
   group
     .command('index')
-    .description('Write infrastructure/functions/index.ts again from the declaration files of that folder')
+    .description('Write infrastructure/functions/index.ts again from the wiring files of that folder')
     .addHelpText(
       'after',
       '\nRun it after deleting a function and its declaration file.\n\nExample:\n  npx ferrule new index',

@@ -1,7 +1,8 @@
-export { declarationFile, INDEX_HEADER, indexFile, literal } from './declaration.ts';
+export { INDEX_HEADER, indexFile, literal, PUBLIC_ROUTE_REASON, wiringFile } from './declaration.ts';
 export { camelCase, functionNameProblem, NAME_RULE, pascalCase, resourceNameProblem } from './names.ts';
 export { render } from './render.ts';
 export {
+  planScaffold,
   type ScaffoldFile,
   type ScaffoldRequest,
   type ScaffoldResult,

@@ -3,9 +3,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { type ServiceCatalogEntry, serviceCatalog } from '@ferrule/infrastructure/service-catalog';
 import { projectRoot, toolEnvironment } from '@ferrule/toolchain/project';
 import { CliError } from '../errors.ts';
-import { declarationFile, indexFile, type Literal } from './declaration.ts';
+import { indexFile, type WiredTrigger, type WiredUses, wiringFile } from './declaration.ts';
 import { constantCase, functionNameProblem, resourceNameProblem } from './names.ts';
 import { render } from './render.ts';
 import { isTrigger, TRIGGER_INFO, TRIGGERS, type Trigger } from './triggers.ts';
@@ -24,11 +25,25 @@ export interface ScaffoldRequest {
   /** One line for Cargo.toml, the README and the Lambda description. @default a line from the trigger */
   readonly description?: string;
   /**
-   * Tables the function uses. For `dynamodb-stream` the first one is the table whose stream it
-   * reads; every other one is read-write, with its name in `<NAME>_TABLE`.
+   * The service the function joins: `functions` (its own stack, resources created on first use)
+   * or an existing service such as `orders`, whose table, queue, bus, user pool and HTTP API it
+   * then uses by name (infrastructure/lib/service-catalog.ts lists them).
+   * @default 'functions'
+   */
+  readonly service?: string;
+  /**
+   * Tables the function uses, `name` or `name:access` (`read`, `write`, `read-write`). For
+   * `dynamodb-stream` the first one is the table whose stream it reads; every other one is
+   * granted its access (default read-write), with its name in `<NAME>_TABLE`.
    * @default - none (`dynamodb-stream`: a table named like the function)
    */
   readonly tables?: readonly string[];
+  /**
+   * Indexes of the first used table the function queries; the table's access is then `read`
+   * unless given, and only these indexes are granted.
+   * @default - none
+   */
+  readonly indexes?: readonly string[];
   /**
    * Queues the function uses. For `sqs`/`sqs-fifo` the first one is the queue it consumes;
    * it sends to every other one (URL in `<NAME>_QUEUE_URL`).
@@ -77,10 +92,12 @@ export interface ScaffoldResult {
 }
 
 interface Uses {
-  tables: { table: string; access: string; env: string }[];
-  queues: { queue: string; access: string; env: string }[];
+  tables: { table: string; access: 'read' | 'write' | 'read-write'; indexes?: string[]; env: string }[];
+  queues: { queue: string; access: 'send'; env: string }[];
   buses: { bus: string; env: string }[];
 }
+
+const TABLE_ACCESS = ['read', 'write', 'read-write'] as const;
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
@@ -96,46 +113,8 @@ const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 export async function scaffoldFunction(request: ScaffoldRequest): Promise<ScaffoldResult> {
   const root = request.root ?? projectRoot;
   const { name } = request;
-  if (!isTrigger(request.trigger)) {
-    throw new CliError(`unknown trigger \`${request.trigger}\`; use one of: ${TRIGGERS.join(', ')}`);
-  }
-  const trigger = request.trigger;
-  const nameProblem = functionNameProblem(name, root);
-  if (nameProblem) throw new CliError(nameProblem);
-  for (const [kind, names] of [
-    ['table', request.tables],
-    ['queue', request.queues],
-    ['bus', request.buses],
-    ['user-pool', request.userPool === undefined ? [] : [request.userPool]],
-  ] as const) {
-    const seen = new Set<string>();
-    for (const resource of names ?? []) {
-      const problem = resourceNameProblem(kind, resource);
-      if (problem) throw new CliError(problem);
-      if (seen.has(resource)) throw new CliError(`--${kind} \`${resource}\` is given twice; give it once`);
-      seen.add(resource);
-    }
-  }
-  if (request.schedule !== undefined && trigger !== 'schedule') {
-    throw new CliError('--schedule applies to --trigger schedule only');
-  }
-  if (request.route !== undefined && trigger !== 'http')
-    throw new CliError('--route applies to --trigger http only');
-  if (request.userPool !== undefined && trigger !== 'http' && !trigger.startsWith('cognito-')) {
-    throw new CliError(
-      '--user-pool applies to --trigger http (JWT authorizer) and the cognito-* triggers only',
-    );
-  }
-  const description = request.description ?? defaultDescription(trigger, request);
-  if (!/^[^"\\`\p{Cc}]{1,200}$/u.test(description)) {
-    throw new CliError(
-      '--description must be one line of at most 200 characters without quotes, backslashes or backticks',
-    );
-  }
-
+  const { trigger, plan } = planScaffold(request);
   const info = TRIGGER_INFO[trigger];
-  const plan = planFiles(root, name, trigger, description, request);
-
   const existing = plan.filter((file) => file.action === 'create' && existsSync(join(root, file.path)));
   if (existing.length > 0) {
     throw new CliError(
@@ -169,7 +148,69 @@ export async function scaffoldFunction(request: ScaffoldRequest): Promise<Scaffo
   return { name, trigger, dryRun: false, files, steps, next };
 }
 
-interface PlannedFile {
+/**
+ * What `scaffoldFunction` would write, with each file's content, after checking the request
+ * (name, trigger, options, the service's resources); writes nothing. Throws a `CliError`.
+ */
+export function planScaffold(request: ScaffoldRequest): { trigger: Trigger; plan: PlannedFile[] } {
+  const root = request.root ?? projectRoot;
+  const { name } = request;
+
+  if (!isTrigger(request.trigger)) {
+    throw new CliError(`unknown trigger \`${request.trigger}\`; use one of: ${TRIGGERS.join(', ')}`);
+  }
+  const trigger = request.trigger;
+  const nameProblem = functionNameProblem(name, root);
+  if (nameProblem) throw new CliError(nameProblem);
+  const service = request.service ?? 'functions';
+  const catalog = serviceCatalog();
+  const offer = catalog[service];
+  if (!offer) {
+    throw new CliError(
+      `--service \`${service}\` is not a service of the app; use one of: ${Object.keys(catalog).join(', ')}`,
+    );
+  }
+  const tableUses = (request.tables ?? []).map(parseTableUse);
+  for (const [kind, names] of [
+    ['table', tableUses.map((use) => use.table)],
+    ['queue', request.queues],
+    ['bus', request.buses],
+    ['user-pool', request.userPool === undefined ? [] : [request.userPool]],
+  ] as const) {
+    const seen = new Set<string>();
+    for (const resource of names ?? []) {
+      const problem = resourceNameProblem(kind, resource);
+      if (problem) throw new CliError(problem);
+      if (seen.has(resource)) throw new CliError(`--${kind} \`${resource}\` is given twice; give it once`);
+      seen.add(resource);
+    }
+  }
+  if (request.schedule !== undefined && trigger !== 'schedule') {
+    throw new CliError('--schedule applies to --trigger schedule only');
+  }
+  if (request.route !== undefined && trigger !== 'http')
+    throw new CliError('--route applies to --trigger http only');
+  if (request.userPool !== undefined && trigger !== 'http' && !trigger.startsWith('cognito-')) {
+    throw new CliError(
+      '--user-pool applies to --trigger http (JWT authorizer) and the cognito-* triggers only',
+    );
+  }
+  const description = request.description ?? defaultDescription(trigger, request);
+  if (!/^[^"\\`\p{Cc}]{1,200}$/u.test(description)) {
+    throw new CliError(
+      '--description must be one line of at most 200 characters without quotes, backslashes or backticks',
+    );
+  }
+
+  for (const index of request.indexes ?? []) {
+    const problem = resourceNameProblem('index', index);
+    if (problem && !/^[A-Za-z][A-Za-z0-9_.-]{2,254}$/.test(index)) throw new CliError(problem);
+  }
+  const plan = planFiles(root, name, trigger, description, { ...request, service }, tableUses, offer);
+  return { trigger, plan };
+}
+
+export interface PlannedFile {
   readonly path: string;
   readonly action: 'create' | 'regenerate';
   readonly content: string;
@@ -177,12 +218,96 @@ interface PlannedFile {
   readonly fixture?: string;
 }
 
+/** `orders` or `orders:read`. */
+function parseTableUse(value: string): { table: string; access?: (typeof TABLE_ACCESS)[number] } {
+  const [table = '', access, ...rest] = value.split(':');
+  if (rest.length > 0 || (access !== undefined && !(TABLE_ACCESS as readonly string[]).includes(access))) {
+    throw new CliError(
+      `--table \`${value}\` is not <name> or <name>:<access>; access is one of ${TABLE_ACCESS.join(', ')}`,
+    );
+  }
+  return { table, access: access as (typeof TABLE_ACCESS)[number] | undefined };
+}
+
+/**
+ * Refuses, before anything is written, a resource the service does not have (a service with a
+ * fixed design, such as orders), with the names it does have.
+ */
+function checkOffer(service: string, offer: ServiceCatalogEntry, trigger: WiredTrigger, uses: Uses): void {
+  if (offer.createsOnFirstUse) return;
+  const lacks = (kind: string, wanted: string, has: readonly string[]) =>
+    new CliError(
+      `the ${service} service has no ${kind} \`${wanted}\`; ${has.length > 0 ? `it has: ${has.join(', ')}` : `it has no ${kind}`} (infrastructure/lib/service-catalog.ts)`,
+    );
+  const tables = Object.keys(offer.tables);
+  const queues = Object.keys(offer.queues);
+  for (const use of uses.tables) {
+    const table = offer.tables[use.table];
+    if (!table) throw lacks('table', use.table, tables);
+    for (const index of use.indexes ?? []) {
+      if (!table.indexes.includes(index)) {
+        throw new CliError(
+          `the ${use.table} table of the ${service} service has no index \`${index}\`; ${table.indexes.length > 0 ? `it has: ${table.indexes.join(', ')}` : 'it has none yet'}. Add the index to the table's definition first${service === 'orders' ? ' (`indexes` in backend/services/orders/table.json)' : ''}`,
+        );
+      }
+    }
+  }
+  for (const use of uses.queues) if (!offer.queues[use.queue]) throw lacks('queue', use.queue, queues);
+  for (const use of uses.buses) if (!offer.buses.includes(use.bus)) throw lacks('bus', use.bus, offer.buses);
+  switch (trigger.type) {
+    case 'http':
+      if (!offer.httpApi)
+        throw new CliError(`the ${service} service has no HTTP API; choose another --service`);
+      if (trigger.userPool !== undefined && offer.httpApi.userPool !== trigger.userPool) {
+        throw new CliError(
+          offer.httpApi.userPool
+            ? `the ${service} HTTP API trusts tokens of the user pool \`${offer.httpApi.userPool}\`; use --user-pool ${offer.httpApi.userPool}`
+            : `the ${service} HTTP API has no JWT authorizer; leave out --user-pool`,
+        );
+      }
+      return;
+    case 'sqs': {
+      const queue = offer.queues[trigger.queue];
+      if (!queue) throw lacks('queue', trigger.queue, queues);
+      if (queue.consumed) {
+        throw new CliError(
+          `the ${service} queue \`${trigger.queue}\` has a consumer already (a queue has one); consume another queue or use --service functions`,
+        );
+      }
+      if (queue.fifo !== trigger.fifo) {
+        throw new CliError(
+          `the ${service} queue \`${trigger.queue}\` is ${queue.fifo ? 'FIFO' : 'standard'}; use --trigger ${queue.fifo ? 'sqs-fifo' : 'sqs'}`,
+        );
+      }
+      return;
+    }
+    case 'dynamodb-stream': {
+      const table = offer.tables[trigger.table];
+      if (!table) throw lacks('table', trigger.table, tables);
+      if (!table.stream) throw new CliError(`the ${service} table \`${trigger.table}\` has no stream`);
+      return;
+    }
+    case 'eventbridge':
+      if (trigger.bus !== undefined && !offer.buses.includes(trigger.bus))
+        throw lacks('bus', trigger.bus, offer.buses);
+      return;
+    case 'cognito':
+      if (!offer.userPools.includes(trigger.userPool))
+        throw lacks('user pool', trigger.userPool, offer.userPools);
+      return;
+    case 'schedule':
+      return;
+  }
+}
+
 function planFiles(
   root: string,
   name: string,
   trigger: Trigger,
   description: string,
-  request: ScaffoldRequest,
+  request: ScaffoldRequest & { readonly service: string },
+  tableUses: readonly { table: string; access?: (typeof TABLE_ACCESS)[number] }[],
+  offer: ServiceCatalogEntry,
 ): PlannedFile[] {
   const info = TRIGGER_INFO[trigger];
   const uses: Uses = { tables: [], queues: [], buses: [] };
@@ -194,11 +319,9 @@ function planFiles(
     fixture: info.fixture,
   };
   const files: PlannedFile[] = [];
-  let triggerDecl: Record<string, Literal>;
-  let timeoutSeconds: number | undefined;
-  const notes: string[] = [];
+  let wired: WiredTrigger;
 
-  const tables = [...(request.tables ?? [])];
+  const tables = [...tableUses];
   const queues = [...(request.queues ?? [])];
   const buses = [...(request.buses ?? [])];
 
@@ -210,16 +333,7 @@ function planFiles(
       values.other_method = route.method === 'DELETE' ? 'PUT' : 'DELETE';
       values.fixture = `apigw-http/${name}`;
       values.access = request.userPool ? `JWT of the user pool \`${request.userPool}\`` : 'public';
-      triggerDecl = {
-        type: 'http',
-        routes: [`${route.method} ${route.path}`],
-        auth: request.userPool ? { userPool: request.userPool } : 'none',
-      };
-      if (!request.userPool) {
-        notes.push(
-          "auth: 'none' makes the route public; { userPool: 'users' } puts a Cognito JWT authorizer on it.",
-        );
-      }
+      wired = { type: 'http', method: route.method, path: route.path, userPool: request.userPool };
       files.push({
         path: `backend/events/apigw-http/${name}.json`,
         action: 'create',
@@ -239,13 +353,13 @@ function planFiles(
         ? 'On a FIFO queue a failure also reports every later message of the batch, so order is kept.'
         : 'Messages of a standard queue may arrive out of order and more than once: make handling idempotent.';
       values.failed_after_first = String(fifo ? (records.Records?.length ?? 1) : 1);
-      triggerDecl = fifo ? { type: 'sqs', queue, fifo: true } : { type: 'sqs', queue };
+      wired = { type: 'sqs', queue, fifo };
       break;
     }
     case 'dynamodb-stream': {
-      const table = tables.shift() ?? name;
+      const table = tables.shift()?.table ?? name;
       values.table = table;
-      triggerDecl = { type: 'dynamodb-stream', table };
+      wired = { type: 'dynamodb-stream', table };
       break;
     }
     case 'eventbridge': {
@@ -255,14 +369,7 @@ function planFiles(
       const detailType = event['detail-type'] ?? 'Example';
       values.bus_doc = bus ? ` on the bus \`${bus}\`` : ' on the default bus';
       values.expect = `{ outcome = "handled", detailType = "${detailType}" }`;
-      triggerDecl = {
-        type: 'eventbridge',
-        ...(bus ? { bus } : {}),
-        pattern: { source: [source], detailType: [detailType] },
-      };
-      notes.push(
-        `The pattern matches the fixture ${info.fixture}; change it to the events this function handles.`,
-      );
+      wired = { type: 'eventbridge', bus, source, detailType };
       break;
     }
     case 'schedule': {
@@ -276,7 +383,7 @@ function planFiles(
       values.schedule = schedule;
       values.scheduled_for = (event.time ?? '').replace(/Z$/, '+00:00');
       values.expect = '{ outcome = "ran" }';
-      triggerDecl = { type: 'schedule', schedule };
+      wired = { type: 'schedule', schedule };
       break;
     }
     case 'cognito-pre-sign-up':
@@ -289,16 +396,31 @@ function planFiles(
         operation === 'pre-sign-up'
           ? '{ triggerSource = "PreSignUp_SignUp", response = { autoConfirmUser = false } }'
           : '{ triggerSource = "PostConfirmation_ConfirmSignUp" }';
-      triggerDecl = { type: 'cognito', userPool, operation };
-      // Cognito gives up on a trigger after 5 s.
-      timeoutSeconds = 5;
+      wired = { type: 'cognito', userPool, operation };
       break;
     }
   }
 
-  for (const table of tables) {
-    uses.tables.push({ table, access: 'read-write', env: `${constantCase(table)}_TABLE` });
+  const indexes = request.indexes ?? [];
+  if (indexes.length > 0 && tables.length === 0) {
+    throw new CliError(
+      '--index names an index of the first --table the function uses; give that --table too',
+    );
   }
+  tables.forEach(({ table, access }, position) => {
+    const queried = position === 0 && indexes.length > 0;
+    if (queried && access === 'write') {
+      throw new CliError(
+        `--index reads the table \`${table}\`, but its access is write; use ${table}:read or ${table}:read-write`,
+      );
+    }
+    uses.tables.push({
+      table,
+      access: access ?? (queried ? 'read' : 'read-write'),
+      ...(queried ? { indexes: [...indexes] } : {}),
+      env: `${constantCase(table)}_TABLE`,
+    });
+  });
   for (const queue of queues) {
     uses.queues.push({ queue, access: 'send', env: `${constantCase(queue)}_QUEUE_URL` });
   }
@@ -316,18 +438,19 @@ function planFiles(
     });
   }
 
-  const declaration: Record<string, Literal> = { crate: name, description, trigger: triggerDecl };
-  const usesDecl: Record<string, Literal> = {};
-  if (uses.tables.length > 0) usesDecl.tables = uses.tables;
-  if (uses.queues.length > 0) usesDecl.queues = uses.queues;
-  if (uses.buses.length > 0) usesDecl.buses = uses.buses;
-  if (Object.keys(usesDecl).length > 0) declaration.uses = usesDecl;
-  if (timeoutSeconds !== undefined) declaration.timeoutSeconds = timeoutSeconds;
+  checkOffer(request.service, offer, wired, uses);
   const functionsDir = join(root, 'infrastructure/functions');
   files.push({
     path: `infrastructure/functions/${name}.ts`,
     action: 'create',
-    content: declarationFile(name, declaration, notes),
+    content: wiringFile({
+      name,
+      service: request.service,
+      description,
+      trigger: wired,
+      uses: uses as WiredUses,
+      createsOnFirstUse: offer.createsOnFirstUse,
+    }),
   });
   files.push({
     path: 'infrastructure/functions/index.ts',
@@ -412,7 +535,7 @@ function usesReadme(uses: Uses): string {
   // The shorthand grants more than code that does not exist yet calls; the check says so.
   const narrow =
     uses.tables.length > 0
-      ? '; once the code calls a table, replace `read-write` with the `actions` it calls in the declaration (`npx ferrule check` compares the role with the code)'
+      ? '; once the code calls a table, replace `read-write` with the `actions` it calls in infrastructure/functions/<name>.ts (`npx ferrule check` compares the role with the code)'
       : '';
   return `${parts.join(', ')}${narrow}`;
 }
