@@ -433,7 +433,7 @@ mod tests {
     use ferrule_secrets::{InMemorySecretStore, SecretValue};
     use ferrule_testkit::ContextBuilder;
     use orders_adapters::HttpShippingProvider;
-    use orders_domain::testing::{sample_order, FakeShipping, InMemoryStore};
+    use orders_domain::testing::{order_for, sample_order, FakeShipping, InMemoryStore};
     use orders_domain::{
         CustomerId, NewOrder, NewOrderItem, OrderId, OrderStatus, PlaceOrder, SystemClock,
         Timestamp,
@@ -606,6 +606,60 @@ mod tests {
         assert!(reported(&response).is_empty());
         assert_eq!(carrier.calls(), 2, "one shipment per order");
         assert_eq!(status(&store, &sample_order()).await, OrderStatus::Shipped);
+    }
+
+    /// Lambda Managed Instances: `main` shares one worker (an `Arc`) among the invocations in
+    /// flight. Batches handled at once, each in its own task, ship every order once and each
+    /// report only their own failed message.
+    #[tokio::test]
+    async fn one_shared_worker_handles_concurrent_batches_each_with_its_own_failures() {
+        let store = InMemoryStore::new();
+        let customer = CustomerId::parse("c-concurrent").unwrap();
+        let orders: Vec<Order> = (1..=24)
+            .map(|n| order_for(&customer, "MUG", Timestamp::EPOCH, n))
+            .collect();
+        for order in &orders {
+            store.put(order.clone());
+        }
+        let carrier = FakeShipping::accepting();
+        let keys = secrets("good");
+        let worker = std::sync::Arc::new(worker(&store, access(keys.clone(), &carrier, &carrier)));
+        let template = standard().records.swap_remove(0);
+        let envelope: serde_json::Value =
+            serde_json::from_str(template.body.as_deref().unwrap()).unwrap();
+        let tasks: Vec<_> = orders
+            .chunks(4)
+            .enumerate()
+            .map(|(batch, chunk)| {
+                let mut records: Vec<_> = chunk
+                    .iter()
+                    .map(|order| {
+                        let mut body = envelope.clone();
+                        body["detail"] = serde_json::to_value(OrderEvent::placed(order)).unwrap();
+                        let mut record = template.clone();
+                        record.message_id = Some(order.id().to_string());
+                        record.body = Some(body.to_string());
+                        record
+                    })
+                    .collect();
+                let mut bad = template.clone();
+                bad.message_id = Some(format!("bad-{batch}"));
+                bad.body = Some("not an event".into());
+                records.insert(1, bad);
+                let mut event = standard();
+                event.records = records;
+                let worker = std::sync::Arc::clone(&worker);
+                tokio::spawn(async move { (batch, worker.handle(event, TIME).await) })
+            })
+            .collect();
+        for task in tasks {
+            let (batch, response) = task.await.unwrap();
+            assert_eq!(reported(&response), [format!("bad-{batch}")]);
+        }
+        assert_eq!(carrier.calls(), orders.len(), "one shipment per order");
+        for order in &orders {
+            assert_eq!(status(&store, order).await, OrderStatus::Shipped);
+        }
     }
 
     #[tokio::test]

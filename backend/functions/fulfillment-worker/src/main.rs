@@ -1,10 +1,13 @@
 //! Entry point: configuration once (SSM references resolved, nothing else called), lazy
 //! clients, then the runtime loop.
 
+use std::sync::Arc;
+
+use ferrule_batch::sqs::SqsEvent;
 use ferrule_parameters::{load_config, Parameters, SsmStore};
 use ferrule_secrets::{Secrets, SecretsManagerStore};
 use fulfillment_worker::{Config, InitError, SecretKeyShipping, ShippingAccess, Worker};
-use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+use lambda_runtime::{service_fn, Error, LambdaEvent};
 use orders_adapters::{DynamoDbOrders, HttpShippingProvider};
 use orders_domain::{OrderService, SystemClock};
 
@@ -30,9 +33,13 @@ async fn init() -> Result<Worker<DynamoDbOrders, SystemClock, impl ShippingAcces
 async fn main() -> Result<(), Error> {
     // One start-up error path: a JSON log line, /runtime/init/error, exit (see ferrule_errors).
     ferrule_errors::init_or_exit(async { ferrule_logger::init() }).await;
-    let worker = ferrule_errors::init_or_exit(init()).await;
-    run(service_fn(|event: LambdaEvent<_>| {
-        worker.handle_event(event)
+    // One worker (clients, cached key) shared by every invocation in flight: on Lambda
+    // Managed Instances (AWS_LAMBDA_MAX_CONCURRENCY > 1) batches run at once; elsewhere one
+    // at a time.
+    let worker = Arc::new(ferrule_errors::init_or_exit(init()).await);
+    lambda_runtime::run_concurrent(service_fn(move |event: LambdaEvent<SqsEvent>| {
+        let worker = Arc::clone(&worker);
+        async move { worker.handle_event(event).await }
     }))
     .await
 }

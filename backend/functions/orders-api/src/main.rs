@@ -13,7 +13,9 @@ async fn main() -> Result<(), lambda_http::Error> {
     // start-up error path: a JSON log line, /runtime/init/error, exit (see ferrule_errors).
     ferrule_errors::init_or_exit(async { ferrule_logger::init() }).await;
     let app = ferrule_errors::init_or_exit(init()).await;
-    app.run().await
+    // The app is an `Arc` inside, cloned per worker. On Lambda Managed Instances
+    // (AWS_LAMBDA_MAX_CONCURRENCY > 1) requests run at once; elsewhere one at a time.
+    ferrule_http::run_concurrent(app).await
 }
 
 /// The app as deployed: DynamoDB behind both ports.

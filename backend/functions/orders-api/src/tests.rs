@@ -674,6 +674,65 @@ async fn a_concurrent_duplicate_is_409_and_the_claim_lasts_until_the_deadline() 
     );
 }
 
+/// Lambda Managed Instances: `main` hands the app to `ferrule_http::run_concurrent`, which
+/// clones it per worker and runs requests at once. Every answer is its own request's order,
+/// and a key sent twice at once places one order (the copy is replayed or 409).
+#[tokio::test]
+async fn clones_of_the_app_answer_concurrent_requests_each_with_its_own_order() {
+    fn shared<T: Clone + Send + Sync + 'static>(_: &T) {}
+    let h = harness();
+    shared(&h.app);
+    let sent: Vec<_> = (0..40)
+        .flat_map(|i| [(i, false), (i, true)])
+        .map(|(i, copy)| {
+            let app = h.app.clone();
+            let body = VALID_BODY.replace("MUG-FERRIS", &format!("SKU-{i}"));
+            let event = post(&body, Some(&format!("key-{i}")));
+            (
+                i,
+                copy,
+                tokio::spawn(async move { app.handle(request(&event)).await }),
+            )
+        })
+        .collect();
+    let mut placed = std::collections::HashMap::new();
+    let mut copies = Vec::new();
+    for (i, copy, task) in sent {
+        let response = task.await.unwrap();
+        match (copy, response.status().as_u16()) {
+            (_, 409) => assert!(copy, "only a copy waits for the first"),
+            (_, 201) => {
+                let body = body_json(&response);
+                assert_eq!(body["items"][0]["sku"], format!("SKU-{i}"));
+                assert_eq!(body["customerId"], CALLER);
+                let replayed = response.headers().get(REPLAYED_HEADER).is_some();
+                if replayed {
+                    copies.push((i, body));
+                } else {
+                    assert!(placed.insert(i, body).is_none(), "key-{i} placed twice");
+                }
+            }
+            (_, status) => panic!("request {i}: {status} {:?}", response.body()),
+        }
+    }
+    assert_eq!(placed.len(), 40);
+    for (i, body) in copies {
+        assert_eq!(placed[&i], body, "the replay is the first answer");
+    }
+    let page = h
+        .orders
+        .list(
+            &caller_id(),
+            &PageRequest {
+                size: orders_domain::PageSize::parse("100").unwrap(),
+                cursor: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 40, "one order per key");
+}
+
 // ---------- routing ----------
 
 #[tokio::test]
