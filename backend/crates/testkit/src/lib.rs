@@ -1,6 +1,8 @@
 //! Test helpers shared by every Ferrule crate: event fixtures, Lambda contexts
-//! ([`ContextBuilder`]), with the `moto` feature the moto server ([`moto`]), and with the
-//! `manifest` feature the configuration contract of a function crate ([`manifest`]).
+//! ([`ContextBuilder`]), with the `moto` feature the moto server ([`moto`]), with the
+//! `manifest` feature the configuration contract of a function crate ([`manifest`]), and with
+//! the `concurrent` feature many overlapping invocations as Lambda Managed Instances run them
+//! ([`concurrent`]).
 //!
 //! Event fixtures live once in `backend/events/<source>/<variant>.json` and are read by
 //! Rust tests, the `ferrule` CLI and the Runtime API emulator alike. A fixture is named by
@@ -13,6 +15,8 @@
 
 use std::path::{Path, PathBuf};
 
+#[cfg(feature = "concurrent")]
+pub mod concurrent;
 mod context;
 #[cfg(feature = "manifest")]
 pub mod manifest;

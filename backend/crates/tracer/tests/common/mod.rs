@@ -34,6 +34,13 @@ impl FakeDaemon {
         FakeDaemon { socket }
     }
 
+    /// Waits up to `timeout` for each document instead of 5 s: for a reader that runs beside
+    /// many invocations on a loaded machine (a guard against waiting forever, not a speed check).
+    pub fn patient(self, timeout: Duration) -> FakeDaemon {
+        self.socket.set_read_timeout(Some(timeout)).unwrap();
+        self
+    }
+
     pub fn config(&self) -> TracerConfig {
         TracerConfig::new(self.socket.local_addr().unwrap())
     }
@@ -45,7 +52,10 @@ impl FakeDaemon {
     /// The next document: checks the protocol header line, returns the parsed JSON.
     pub fn next(&self) -> Value {
         let mut buf = vec![0_u8; 65_536];
-        let n = self.socket.recv(&mut buf).expect("a document within 5 s");
+        let n = self
+            .socket
+            .recv(&mut buf)
+            .expect("a document within the read timeout");
         let packet = std::str::from_utf8(&buf[..n]).unwrap();
         let (header, body) = packet.split_once('\n').expect("header line");
         assert_eq!(
