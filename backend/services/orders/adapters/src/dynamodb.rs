@@ -408,6 +408,80 @@ mod tests {
         assert_eq!(order_from_item(item).unwrap(), order);
     }
 
+    fn s(value: &str) -> AttributeValue {
+        AttributeValue::S(value.to_owned())
+    }
+
+    fn n(value: &str) -> AttributeValue {
+        AttributeValue::N(value.to_owned())
+    }
+
+    fn line(sku: &str, quantity: &str, unit_price_cents: &str) -> AttributeValue {
+        AttributeValue::M(HashMap::from([
+            ("sku".to_owned(), s(sku)),
+            ("quantity".to_owned(), n(quantity)),
+            ("unitPriceCents".to_owned(), n(unit_price_cents)),
+        ]))
+    }
+
+    /// The stored order item, attribute for attribute: what the table holds, the stream
+    /// carries and `ferrule bench`'s seed writes. No domain rename may change it.
+    #[test]
+    fn the_stored_order_item_is_pinned_attribute_for_attribute() {
+        let placed = sample_order();
+        let mut expected: Item = HashMap::from([
+            (
+                "pk".to_owned(),
+                s("CUSTOMER#1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"),
+            ),
+            ("sk".to_owned(), s("ORDER#01M8BEWE407HD9W8BV0KBFG6HB")),
+            ("entity".to_owned(), s("ORDER")),
+            ("orderId".to_owned(), s("01M8BEWE407HD9W8BV0KBFG6HB")),
+            (
+                "customerId".to_owned(),
+                s("1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"),
+            ),
+            (
+                "items".to_owned(),
+                AttributeValue::L(vec![
+                    line("BOOK-RUST-2021", "1", "3999"),
+                    line("MUG-FERRIS", "2", "1250"),
+                ]),
+            ),
+            ("totalCents".to_owned(), n("6499")),
+            ("currency".to_owned(), s("EUR")),
+            ("status".to_owned(), s("PLACED")),
+            ("placedAt".to_owned(), s("2026-11-26T08:17:20.512Z")),
+            ("version".to_owned(), n("1")),
+        ]);
+        assert_eq!(order_item(&placed).unwrap(), expected);
+        assert_eq!(order_from_item(expected.clone()).unwrap(), placed);
+
+        let mut shipped = placed.clone();
+        shipped
+            .mark_shipped(
+                orders_domain::TrackingNumber::parse("1Z999AA10123456784").unwrap(),
+                orders_domain::Timestamp::parse("2026-11-26T09:02:10.004Z").unwrap(),
+            )
+            .unwrap();
+        expected.insert("status".to_owned(), s("SHIPPED"));
+        expected.insert("shippedAt".to_owned(), s("2026-11-26T09:02:10.004Z"));
+        expected.insert("trackingNumber".to_owned(), s("1Z999AA10123456784"));
+        expected.insert("version".to_owned(), n("2"));
+        assert_eq!(order_item(&shipped).unwrap(), expected);
+        assert_eq!(order_from_item(expected).unwrap(), shipped);
+
+        let mut cancelled = placed;
+        cancelled
+            .cancel(orders_domain::Timestamp::parse("2026-11-26T08:45:03.250Z").unwrap())
+            .unwrap();
+        let item = order_item(&cancelled).unwrap();
+        assert_eq!(item["status"], s("CANCELLED"));
+        assert_eq!(item["cancelledAt"], s("2026-11-26T08:45:03.250Z"));
+        assert_eq!(item.len(), 12, "{item:?}");
+        assert_eq!(order_from_item(item).unwrap(), cancelled);
+    }
+
     #[test]
     fn an_item_under_the_wrong_key_or_with_bad_fields_is_corrupt() {
         let order = sample_order();

@@ -243,6 +243,59 @@ mod tests {
         );
     }
 
+    /// Each event's `detail`, byte for byte: what the bus rules match, what the fulfillment
+    /// queue carries and what order-notifier and fulfillment-worker read. No domain rename
+    /// may change it.
+    #[test]
+    fn every_detail_is_pinned_byte_for_byte() {
+        use orders_domain::{events_from_change, Timestamp, TrackingNumber};
+        let placed = sample_order();
+        let mut cancelled = placed.clone();
+        cancelled
+            .cancel(Timestamp::parse("2026-11-26T08:45:03.250Z").unwrap())
+            .unwrap();
+        let mut shipped = placed.clone();
+        shipped
+            .mark_shipped(
+                TrackingNumber::parse("1Z999AA10123456784").unwrap(),
+                Timestamp::parse("2026-11-26T09:02:10.004Z").unwrap(),
+            )
+            .unwrap();
+        let detail = |event: OrderEvent| {
+            entry(&event, "orders-dev", None)
+                .unwrap()
+                .detail()
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(
+            detail(OrderEvent::placed(&placed)),
+            concat!(
+                r#"{"eventId":"01M8BEWE407HD9W8BV0KBFG6HB:1","orderId":"01M8BEWE407HD9W8BV0KBFG6HB","#,
+                r#""customerId":"1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d","#,
+                r#""items":[{"sku":"BOOK-RUST-2021","quantity":1,"unitPriceCents":3999},"#,
+                r#"{"sku":"MUG-FERRIS","quantity":2,"unitPriceCents":1250}],"#,
+                r#""totalCents":6499,"currency":"EUR","placedAt":"2026-11-26T08:17:20.512Z"}"#
+            )
+        );
+        assert_eq!(
+            detail(events_from_change(Some(&placed), Some(&cancelled)).unwrap()),
+            concat!(
+                r#"{"eventId":"01M8BEWE407HD9W8BV0KBFG6HB:2","orderId":"01M8BEWE407HD9W8BV0KBFG6HB","#,
+                r#""customerId":"1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d","totalCents":6499,"#,
+                r#""currency":"EUR","cancelledAt":"2026-11-26T08:45:03.250Z"}"#
+            )
+        );
+        assert_eq!(
+            detail(events_from_change(Some(&placed), Some(&shipped)).unwrap()),
+            concat!(
+                r#"{"eventId":"01M8BEWE407HD9W8BV0KBFG6HB:2","orderId":"01M8BEWE407HD9W8BV0KBFG6HB","#,
+                r#""customerId":"1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d","#,
+                r#""trackingNumber":"1Z999AA10123456784","shippedAt":"2026-11-26T09:02:10.004Z"}"#
+            )
+        );
+    }
+
     #[tokio::test]
     async fn the_trace_header_of_the_invocation_is_propagated() {
         let raw = "Root=1-67891240-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1";
