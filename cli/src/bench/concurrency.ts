@@ -335,6 +335,9 @@ async function oneLevel(
   carrier: FakeCarrier,
 ): Promise<LevelFigures> {
   const { subject } = item;
+  // The process's last lines, for the error when it stops or restarts.
+  const tail: string[] = [];
+  const lastLines = () => (tail.length > 0 ? `; its last output:\n${tail.join('\n')}` : '');
   const local = new LocalFunction({
     name: subject.name,
     artifact: item.artifact,
@@ -344,6 +347,10 @@ async function oneLevel(
     handler: subject.handler,
     passthroughEnvironment: passthrough,
     logDrainMs: 0,
+    onLog: (line) => {
+      tail.push(line.slice(0, 500));
+      if (tail.length > 20) tail.shift();
+    },
     ...(level > 1 ? { maxConcurrency: level } : {}),
   });
   const latencies: number[] = [];
@@ -362,9 +369,7 @@ async function oneLevel(
           const latency = performance.now() - begun;
           if (report.outcome.kind === 'error') {
             throw new CliError(
-              `${subject.name} at concurrency ${level} failed: ${report.outcome.errorType}: ${report.outcome.errorMessage}${
-                report.outcome.stderr ? `\n${report.outcome.stderr.trim()}` : ''
-              }`,
+              `${subject.name} at concurrency ${level} failed: ${report.outcome.errorType}: ${report.outcome.errorMessage}${lastLines()}`,
               1,
             );
           }
@@ -376,7 +381,10 @@ async function oneLevel(
             );
           }
           if (report.coldStart && invoked > 0) {
-            throw new CliError(`${subject.name} was restarted during the concurrency run`, 1);
+            throw new CliError(
+              `${subject.name} was restarted during the concurrency run at ${level}${lastLines()}`,
+              1,
+            );
           }
           invoked++;
           if (record) {
