@@ -27,11 +27,12 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 pub use ferrule_sensitive::Sensitive;
 use serde::de::DeserializeOwned;
+use tokio::sync::OnceCell;
 
 /// How long a secret is served from the cache: the Lambda extension's default.
 pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(300);
@@ -81,11 +82,24 @@ struct Entry {
 }
 
 /// Lazily fetched, cached secrets over any [`SecretStore`].
+///
+/// Safe to share between concurrent invocations (an `Arc<Secrets<_>>`): reads of one id that
+/// miss the cache at the same time share one fetch and all get its result (the value or the
+/// error); a value is never returned under another id.
 #[derive(Debug)]
 pub struct Secrets<S> {
     store: S,
     max_age: Duration,
-    cache: Mutex<HashMap<String, Entry>>,
+    state: Mutex<State>,
+}
+
+/// A fetch in progress, shared by every read of its id that missed the cache meanwhile.
+type Flight = Arc<OnceCell<Result<Sensitive<String>, SecretError>>>;
+
+#[derive(Debug, Default)]
+struct State {
+    cache: HashMap<String, Entry>,
+    flights: HashMap<String, Flight>,
 }
 
 impl<S: SecretStore> Secrets<S> {
@@ -93,36 +107,67 @@ impl<S: SecretStore> Secrets<S> {
         Self {
             store,
             max_age: DEFAULT_MAX_AGE,
-            cache: Mutex::default(),
+            state: Mutex::default(),
         }
     }
 
-    /// How long values stay cached. `Duration::ZERO` fetches on every read.
+    /// How long values stay cached. `Duration::ZERO` fetches on every read (reads at the same
+    /// moment still share one fetch).
     pub fn with_max_age(mut self, max_age: Duration) -> Self {
         self.max_age = max_age;
         self
     }
 
-    /// The secret's string value, from the cache when fresh.
+    /// The secret's string value, from the cache when fresh. Concurrent reads that miss the
+    /// cache share one fetch.
     pub async fn get(&self, id: &str) -> Result<Sensitive<String>, SecretError> {
-        if let Some(value) = self.cached(id) {
-            return Ok(value);
-        }
-        let value = match self.store.get_secret(id).await? {
-            SecretValue::Text(value) => value,
-            SecretValue::Binary => return Err(SecretError::Binary(id.to_owned())),
-            SecretValue::Missing => return Err(SecretError::NotFound(id.to_owned())),
+        let flight = {
+            let mut state = self.state();
+            if let Some(entry) = state
+                .cache
+                .get(id)
+                .filter(|entry| entry.fetched_at.elapsed() < self.max_age)
+            {
+                return Ok(entry.value.clone());
+            }
+            Arc::clone(state.flights.entry(id.to_owned()).or_default())
         };
-        if let Ok(mut cache) = self.cache.lock() {
-            cache.insert(
-                id.to_owned(),
-                Entry {
-                    value: value.clone(),
-                    fetched_at: Instant::now(),
-                },
-            );
+        // The first read fetches; the others wait for its result. If it is cancelled, the
+        // next waiter fetches instead.
+        let result = flight.get_or_init(|| self.fetch(id)).await.clone();
+        let mut state = self.state();
+        // Whoever gets here first retires the flight and caches its value, unless a refresh
+        // retired it meanwhile (then the value may predate the refresh: not cached).
+        if state
+            .flights
+            .get(id)
+            .is_some_and(|current| Arc::ptr_eq(current, &flight))
+        {
+            state.flights.remove(id);
+            if let Ok(value) = &result {
+                state.cache.insert(
+                    id.to_owned(),
+                    Entry {
+                        value: value.clone(),
+                        fetched_at: Instant::now(),
+                    },
+                );
+            }
         }
-        Ok(value)
+        result
+    }
+
+    async fn fetch(&self, id: &str) -> Result<Sensitive<String>, SecretError> {
+        match self.store.get_secret(id).await? {
+            SecretValue::Text(value) => Ok(value),
+            SecretValue::Binary => Err(SecretError::Binary(id.to_owned())),
+            SecretValue::Missing => Err(SecretError::NotFound(id.to_owned())),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        // The state is two maps updated in one step each: usable after a panic elsewhere.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The secret's JSON deserialised into `T`. Keep sensitive fields as `Sensitive<_>`
@@ -136,25 +181,17 @@ impl<S: SecretStore> Secrets<S> {
     }
 
     /// Forgets the cached value: the next read fetches it (call after the secret was rotated
-    /// or a downstream answered 401).
+    /// or a downstream answered 401). A fetch already in progress is not joined by later reads.
     pub fn refresh(&self, id: &str) {
-        if let Ok(mut cache) = self.cache.lock() {
-            cache.remove(id);
-        }
+        let mut state = self.state();
+        state.cache.remove(id);
+        state.flights.remove(id);
     }
 
     /// [`Secrets::refresh`] then [`Secrets::get`].
     pub async fn get_fresh(&self, id: &str) -> Result<Sensitive<String>, SecretError> {
         self.refresh(id);
         self.get(id).await
-    }
-
-    fn cached(&self, id: &str) -> Option<Sensitive<String>> {
-        let cache = self.cache.lock().ok()?;
-        cache
-            .get(id)
-            .filter(|entry| entry.fetched_at.elapsed() < self.max_age)
-            .map(|entry| entry.value.clone())
     }
 }
 
