@@ -1,8 +1,10 @@
 //! Cached reads of parameters at run time.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
 
 use crate::store::{ParameterStore, StoreError, MAX_NAMES_PER_CALL};
 
@@ -41,12 +43,73 @@ struct Entry<T> {
 /// assert_eq!(parameters.get("/shop/currency").await.unwrap(), "CHF");
 /// # });
 /// ```
+///
+/// Safe to share between concurrent invocations (an `Arc<Parameters<_>>`): reads of one name
+/// that miss the cache at the same time share one fetch and all get its result (the value, its
+/// absence or the store's error), so a cold start of many invocations at once asks the store
+/// once per name, not once per invocation. A value is never returned under another name.
+/// [`get_by_path`](Parameters::get_by_path) does not share fetches: concurrent first reads of
+/// a path each fetch it.
 #[derive(Debug)]
 pub struct Parameters<S> {
     store: S,
     max_age: Duration,
     values: Mutex<HashMap<String, Entry<String>>>,
     paths: Mutex<HashMap<String, Entry<BTreeMap<String, String>>>>,
+    /// Names being fetched, each with the channel its result will be sent on.
+    flights: Mutex<HashMap<String, Flight>>,
+}
+
+/// What a fetch found for one name: its value, `None` if it does not exist, or the store's error.
+type Outcome = Result<Option<String>, StoreError>;
+type Flight = watch::Receiver<Option<Outcome>>;
+
+/// The fetches one call started: completed one by one; those left when it is dropped (an error,
+/// a cancelled call) are withdrawn, and their waiters start over.
+struct OwnedFlights<'a> {
+    flights: &'a Mutex<HashMap<String, Flight>>,
+    owned: Vec<(String, watch::Sender<Option<Outcome>>, Flight)>,
+}
+
+impl OwnedFlights<'_> {
+    fn names(&self) -> Vec<String> {
+        self.owned.iter().map(|(name, _, _)| name.clone()).collect()
+    }
+
+    /// Withdraws `name`'s flight, then gives its waiters `outcome`. `cache` runs first, under
+    /// the flights lock and only if the flight was still registered (a refresh withdraws it),
+    /// so a read arriving after the withdrawal finds the value cached.
+    fn complete(&mut self, name: &str, outcome: Outcome, cache: impl FnOnce(&str, &Outcome)) {
+        let Some(position) = self.owned.iter().position(|(owned, _, _)| owned == name) else {
+            return;
+        };
+        let (name, sender, receiver) = self.owned.swap_remove(position);
+        {
+            let mut flights = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
+            if flights
+                .get(&name)
+                .is_some_and(|current| current.same_channel(&receiver))
+            {
+                flights.remove(&name);
+                cache(&name, &outcome);
+            }
+        }
+        sender.send_replace(Some(outcome));
+    }
+}
+
+impl Drop for OwnedFlights<'_> {
+    fn drop(&mut self) {
+        let mut flights = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
+        for (name, _, receiver) in &self.owned {
+            if flights
+                .get(name)
+                .is_some_and(|current| current.same_channel(receiver))
+            {
+                flights.remove(name);
+            }
+        }
+    }
 }
 
 impl<S: ParameterStore> Parameters<S> {
@@ -56,6 +119,7 @@ impl<S: ParameterStore> Parameters<S> {
             max_age: DEFAULT_MAX_AGE,
             values: Mutex::default(),
             paths: Mutex::default(),
+            flights: Mutex::default(),
         }
     }
 
@@ -80,30 +144,65 @@ impl<S: ParameterStore> Parameters<S> {
             .ok_or_else(|| ParameterError::NotFound(name.to_owned()))
     }
 
-    /// Several parameters; stale or absent ones are fetched in batches of ten.
+    /// Several parameters; stale or absent ones are fetched in batches of ten, except those
+    /// another call is fetching already: their result is awaited instead.
     /// Fails with every missing name when any is missing.
     pub async fn get_multiple(
         &self,
         names: &[&str],
     ) -> Result<HashMap<String, String>, ParameterError> {
-        let (mut result, to_fetch) = self.cached(names);
+        let (mut result, mut pending) = self.cached(names);
         let mut missing = Vec::new();
-        for chunk in to_fetch.chunks(MAX_NAMES_PER_CALL) {
-            let fetched = self.store.get_parameters(chunk).await?;
-            missing.extend(fetched.missing);
-            let now = Instant::now();
-            if let Ok(mut cache) = self.values.lock() {
-                for (name, value) in &fetched.values {
-                    cache.insert(
-                        name.clone(),
-                        Entry {
-                            value: value.clone(),
-                            fetched_at: now,
-                        },
-                    );
+        while !pending.is_empty() {
+            let (mut owned, joined) = self.claim(&pending, &mut result);
+            pending.clear();
+            for chunk in owned.names().chunks(MAX_NAMES_PER_CALL) {
+                let fetched = match self.store.get_parameters(chunk).await {
+                    Ok(fetched) => fetched,
+                    Err(error) => {
+                        // Every read waiting on this call's names gets the same error.
+                        for name in owned.names() {
+                            owned.complete(&name, Err(error.clone()), |_, _| {});
+                        }
+                        return Err(error.into());
+                    }
+                };
+                let now = Instant::now();
+                for name in chunk {
+                    let outcome = Ok(fetched.values.get(name).cloned());
+                    owned.complete(name, outcome, |name, outcome| {
+                        if let Ok(Some(value)) = outcome {
+                            self.values
+                                .lock()
+                                .unwrap_or_else(PoisonError::into_inner)
+                                .insert(
+                                    name.to_owned(),
+                                    Entry {
+                                        value: value.clone(),
+                                        fetched_at: now,
+                                    },
+                                );
+                        }
+                    });
+                }
+                missing.extend(fetched.missing);
+                result.extend(fetched.values);
+            }
+            for (name, mut flight) in joined {
+                let outcome = match flight.wait_for(Option::is_some).await {
+                    Ok(outcome) => outcome.clone(),
+                    // The call fetching it failed or was cancelled: fetch it ourselves.
+                    Err(_) => None,
+                };
+                match outcome {
+                    Some(Ok(Some(value))) => {
+                        result.insert(name, value);
+                    }
+                    Some(Ok(None)) => missing.push(name),
+                    Some(Err(error)) => return Err(error.into()),
+                    None => pending.push(name),
                 }
             }
-            result.extend(fetched.values);
         }
         if missing.is_empty() {
             Ok(result)
@@ -112,6 +211,43 @@ impl<S: ParameterStore> Parameters<S> {
             missing.dedup();
             Err(ParameterError::NotFoundMany(missing))
         }
+    }
+
+    /// Splits `names` into those cached since the caller looked (into `hits`), those this call
+    /// fetches (a new flight each) and those another call is fetching already (its flight, to
+    /// wait on). The cache is looked at again under the flights lock, under which a completed
+    /// flight is cached and withdrawn in one step: a name is never fetched twice because its
+    /// fetch ended between the caller's look at the cache and this claim.
+    fn claim(
+        &self,
+        names: &[String],
+        hits: &mut HashMap<String, String>,
+    ) -> (OwnedFlights<'_>, Vec<(String, Flight)>) {
+        let mut flights = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
+        let values = self.values.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut owned = Vec::new();
+        let mut joined = Vec::new();
+        for name in names {
+            if let Some(entry) = values.get(name).filter(|e| self.is_fresh(e.fetched_at)) {
+                hits.insert(name.clone(), entry.value.clone());
+                continue;
+            }
+            match flights.get(name) {
+                Some(flight) => joined.push((name.clone(), flight.clone())),
+                None => {
+                    let (sender, receiver) = watch::channel(None);
+                    flights.insert(name.clone(), receiver.clone());
+                    owned.push((name.clone(), sender, receiver));
+                }
+            }
+        }
+        (
+            OwnedFlights {
+                flights: &self.flights,
+                owned,
+            },
+            joined,
+        )
     }
 
     /// Every parameter below `path`, recursively, keyed by full name (cached per path).
@@ -137,8 +273,12 @@ impl<S: ParameterStore> Parameters<S> {
         Ok(values)
     }
 
-    /// Forgets one cached value (or path): the next read goes to the store.
+    /// Forgets one cached value (or path): the next read goes to the store (and does not join
+    /// a fetch that started before).
     pub fn refresh(&self, name: &str) {
+        if let Ok(mut flights) = self.flights.lock() {
+            flights.remove(name);
+        }
         if let Ok(mut values) = self.values.lock() {
             values.remove(name);
         }
