@@ -508,6 +508,8 @@ describe('compare', () => {
     expect(changes.get('functions.orders-api.cold.firstResponseMs.p50')?.change).toBeCloseTo(0.25);
     expect(changes.get('functions.order-notifier.zippedBytes')?.after).toBeUndefined();
     expect([...changes.keys()].some((k) => k.startsWith('machine.'))).toBe(false);
+    expect(changes.get('concurrency.subjects.hello-http.levels.64.invocationsPerSecond')?.before).toBe(8000);
+    expect([...changes.keys()].some((k) => /^concurrency\.(prices|assumptions)\./.test(k))).toBe(false);
   });
 
   it('prints the comparison from the command line, and refuses a file that is not JSON', () => {
