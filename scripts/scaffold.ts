@@ -52,11 +52,13 @@ export const SCAFFOLD_CASES: readonly ScaffoldCase[] = [
     args: ['--trigger', 'http', '--route', 'POST /scaffold-check/webhook'],
   },
   {
-    // A nightly function reading the orders table and publishing to the orders bus.
+    // A nightly function reading the orders table and publishing to the orders bus, built with
+    // the concurrent runtime loop (Lambda Managed Instances).
     name: 'scaffold-check-orders',
     args: [
       '--service',
       'orders',
+      '--concurrent',
       '--trigger',
       'schedule',
       '--schedule',

@@ -161,6 +161,30 @@ describe('scaffoldFunction', () => {
     });
   });
 
+  it('--concurrent runs the concurrent runtime loop and declares it; without it, one at a time', () => {
+    const root = fakeProject();
+    const file = (trigger: string, concurrent: boolean, path: string) =>
+      planScaffold({ name: 'busy', trigger, concurrent, root }).plan.find(
+        (f) => f.path === `backend/functions/busy/${path}`,
+      )?.content ?? '';
+    expect(file('http', true, 'src/main.rs')).toContain('ferrule_http::run_concurrent(app).await');
+    expect(file('http', true, 'Cargo.toml')).toContain(
+      'ferrule-http = { workspace = true, features = ["concurrent"] }',
+    );
+    expect(file('http', true, 'Cargo.toml')).toMatch(/^concurrent = true$/m);
+    expect(file('sqs', true, 'src/main.rs')).toContain(
+      'lambda_runtime::run_concurrent(service_fn(busy::handler)).await',
+    );
+    expect(file('sqs', true, 'Cargo.toml')).toContain(
+      'lambda_runtime = { workspace = true, features = ["concurrency-tokio"] }',
+    );
+    expect(file('sqs', false, 'src/main.rs')).toContain(
+      'lambda_runtime::run(service_fn(busy::handler)).await',
+    );
+    expect(file('sqs', false, 'Cargo.toml')).not.toMatch(/concurrent/);
+    expect(file('http', false, 'src/main.rs')).toContain('app.run().await');
+  });
+
   it('writes the wiring with the access and indexes asked for', () => {
     const root = fakeProject();
     const { plan } = planScaffold({

@@ -10,6 +10,7 @@ export async function newFunctionCommand(name: string, flags: NewFunctionFlags):
     name,
     trigger: flags.trigger,
     service: flags.service,
+    concurrent: flags.concurrent ?? false,
     tables: flags.table,
     indexes: flags.index,
     queues: flags.queue,

@@ -126,6 +126,10 @@ export function createMcpServer(): McpServer {
           .string()
           .optional()
           .describe('the service it joins: functions (default; resources made on first use) or orders'),
+        concurrent: z
+          .boolean()
+          .optional()
+          .describe('run many invocations at once on Lambda Managed Instances (default false)'),
         tables: z
           .array(z.string().regex(/^[a-z0-9][a-z0-9-]*(:(read|write|read-write))?$/, 'name or name:access'))
           .optional()
@@ -156,6 +160,7 @@ export function createMcpServer(): McpServer {
             name: input.name,
             trigger: input.trigger,
             service: input.service,
+            concurrent: input.concurrent,
             tables: input.tables,
             indexes: input.indexes,
             queues: input.queues,

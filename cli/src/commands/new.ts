@@ -4,6 +4,7 @@ import { TRIGGER_INFO, TRIGGERS } from '../scaffold/triggers.ts';
 export interface NewFunctionFlags {
   trigger: string;
   service?: string;
+  concurrent?: boolean;
   table: string[];
   index: string[];
   queue: string[];
@@ -74,6 +75,10 @@ export function registerNew(program: Command) {
     .option(
       '--user-pool <name>',
       'cognito-*: the user pool (default: users); http: a JWT authorizer on that pool',
+    )
+    .option(
+      '--concurrent',
+      'run many invocations at once where the environment allows it (Lambda Managed Instances); one at a time elsewhere',
     )
     .option('--description <text>', 'one line for Cargo.toml, the README and the Lambda description')
     .option('--dry-run', 'print the files it would write, and write nothing')

@@ -123,13 +123,19 @@ export function wiringFile(wiring: Wiring): string {
       if (trigger.userPool) {
         triggerLines.push(
           `// Authorized by a JWT of the ${trigger.userPool} user pool's web client.`,
-          `stack.resources.httpApi({ userPool: ${literal(trigger.userPool)} }).addRoute(${literal(trigger.path)}, fn, { ${method} });`,
+          `stack.resources.httpApi({ userPool: ${literal(trigger.userPool)} }).addRoute(${literal(trigger.path)}, fn, {`,
+          `  ${method},`,
+          '});',
         );
       } else {
         triggerLines.push(
           '// Public: give the route `authorized: false` a reason, or put it behind a user pool with',
           "// `stack.resources.httpApi({ userPool: 'users' })` and no `authorized` option.",
-          `stack.resources.httpApi().addRoute(${literal(trigger.path)}, fn, { ${method}, authorized: false, publicBecause: ${literal(PUBLIC_ROUTE_REASON)} });`,
+          `stack.resources.httpApi().addRoute(${literal(trigger.path)}, fn, {`,
+          `  ${method},`,
+          '  authorized: false,',
+          `  publicBecause: ${literal(PUBLIC_ROUTE_REASON)},`,
+          '});',
         );
       }
       break;

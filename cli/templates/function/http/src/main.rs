@@ -8,5 +8,5 @@ async fn main() -> Result<(), lambda_http::Error> {
     ferrule_errors::init_or_exit(async { ferrule_logger::init() }).await;
     let app = ferrule_errors::init_or_exit(async { {{crate_ident}}::app() }).await;
     // ferrule_http: no request can panic the entry; a panicking handler answers 500.
-    app.run().await
+{{run_comment}}    {{http_run}}
 }
