@@ -215,6 +215,87 @@ mod tests {
         }
     }
 
+    /// Record keys already stored must still match: these hashes were computed by the
+    /// hand-written subset (Ferrule before JMESPath), for expressions it accepted.
+    #[test]
+    fn keys_of_expressions_that_worked_before_do_not_change() {
+        let api = json!({
+            "headers": {"idempotency-key": "k-1", "content-type": "application/json"},
+            "body": "{\"orderId\":\"o-42\",\"customerId\":\"c-7\",\"amount\":12.5,\"items\":[{\"sku\":\"A-1\",\"qty\":2,\"note\":\"gift\"}]}",
+            "requestContext": {"authorizer": {"jwt": {"claims": {"sub": "u-1"}}}}
+        });
+        let sqs = json!({
+            "messageId": "m-1",
+            "body": "{\"detail\":{\"orderId\":\"o-9\",\"total\":99}}",
+            "attributes": {"ApproximateReceiveCount": "1"}
+        });
+        for (expression, event, hash) in [
+            (
+                r#"headers."idempotency-key""#,
+                &api,
+                "f613e2ddb1ed1aefc2d87a1bc773c3a3e671f40809ffe8875486d58482e5259a",
+            ),
+            (
+                r#"headers."content-type""#,
+                &api,
+                "86e656fac293c0e97f0e566503c9c66941942e5ba446d82f58fffe486b822972",
+            ),
+            (
+                "body",
+                &api,
+                "34a99ede48dd3f02532d24249e0b5e878c50c1693ea41d1abb084ad5242b0462",
+            ),
+            (
+                "body.orderId",
+                &api,
+                "ac2b7f5b0ec10d675b8f985af809683e7168d7f0005af086a3fcd34bbc33a212",
+            ),
+            (
+                "body.items[0]",
+                &api,
+                "24068000bea4faa383ed9b42d057c08b17e6f8ecb4b54e5e4cec2a0e951e5f1c",
+            ),
+            (
+                "body.items[0].sku",
+                &api,
+                "2dcfc544ba0b906286fc401e7304d6e1a6b0c5a2ee46205ef8a3e85fcf1b238d",
+            ),
+            (
+                "body.amount",
+                &api,
+                "b902cc4550838229a710bfec4c38cbc7eb11082367a409df9135e7f007a96bda",
+            ),
+            (
+                "[requestContext.authorizer.jwt.claims.sub, body.orderId]",
+                &api,
+                "cdbef2b2089fefb0a8187a105127f53a98d01b1f82649302ad067d6b292c3568",
+            ),
+            (
+                "[headers.missing, body.customerId]",
+                &api,
+                "796ac611be0b2c1506b7904be996e2460b28ea94ef820f074016c966bcbd5cb1",
+            ),
+            (
+                "body.detail",
+                &sqs,
+                "c12a9c693a59e17a8507380c7a83a3ad73f1f5f13adb9385f346d2c52ae5314c",
+            ),
+            (
+                "messageId",
+                &sqs,
+                "72ce11bb99bf49e73d7552e6e04d2e925d20a773e5fcc1bc30adfd3d1be1cccb",
+            ),
+        ] {
+            let selected = Selection::parse(expression).unwrap().select(event).unwrap();
+            assert_eq!(hash_value(&selected), hash, "{expression}");
+        }
+        // No key expression: the whole event.
+        assert_eq!(
+            hash_value(&sqs),
+            "3e70e78d6fab7e6f28221ab1ae0798180d6ae7d011a98e9c57d032ec1dbd0830"
+        );
+    }
+
     #[test]
     fn hash_ignores_key_order() {
         assert_eq!(
