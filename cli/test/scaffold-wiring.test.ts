@@ -3,26 +3,15 @@
 // `wireFunctions` and checked by the rule packs, so a template change that breaks the CDK code
 // or widens a grant fails here (the full scaffold test, scripts/scaffold.ts, also compiles and
 // runs the crates).
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import {
-  Adr002Checks,
-  FerruleServiceStack,
-  OrdersStack,
-  parsePlatform,
-  type RustFunction,
-  type ServiceFunction,
-  WorkspaceBuild,
-  wireFunctions,
-} from '@ferrule/infrastructure';
+import type { FerruleServiceStack, RustFunction, ServiceFunction } from '@ferrule/infrastructure';
 import { projectRoot } from '@ferrule/toolchain/project';
-import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fakeArtifacts } from '../../infrastructure/test/helpers.ts';
+import { ruleFindings, wiredApp } from '../../infrastructure/test/helpers.ts';
 import { planScaffold, type ScaffoldRequest } from '../src/scaffold/index.ts';
 
 const CASES: readonly Omit<ScaffoldRequest, 'root'>[] = [
@@ -88,26 +77,11 @@ function synth() {
 }
 
 function build() {
-  const app = new App();
-  const platform = parsePlatform('al2023-x86_64');
-  const artifactsDir = fakeArtifacts(
-    ['al2023-x86_64'],
-    [...readdirSync(join(projectRoot, 'backend/functions')), ...CASES.map((c) => c.name)],
+  const built = wiredApp(
+    [...modules.values()],
+    CASES.map((c) => c.name),
   );
-  WorkspaceBuild.configure(app, { artifactsDir });
-  const orders = new OrdersStack(app, 'Orders', { platform, stage: 'dev', artifactsDir });
-  const stacks = wireFunctions([...modules.values()], new Map([['orders', orders]]), (service) =>
-    service === 'functions'
-      ? new FerruleServiceStack(app, 'Functions', {
-          platform,
-          stage: 'dev',
-          artifactsDir,
-          serviceName: 'functions',
-          createOnFirstUse: true,
-        })
-      : undefined,
-  );
-  return { app, orders, functions: stacks.get('functions') as FerruleServiceStack };
+  return { ...built, functions: built.functions as FerruleServiceStack };
 }
 
 describe('the wiring ferrule new function writes', () => {
@@ -118,12 +92,7 @@ describe('the wiring ferrule new function writes', () => {
 
   it('synthesizes with no unacknowledged AwsSolutions, Serverless or ADR-002 finding', () => {
     const { app } = synth();
-    const findings = [new AwsSolutionsChecks(), new ServerlessChecks(), new Adr002Checks()].flatMap((pack) =>
-      pack
-        .validateScope(app)
-        .violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} ${r.constructPath}`)),
-    );
-    expect(findings).toEqual([]);
+    expect(ruleFindings(app)).toEqual([]);
   });
 
   it('adds functions to the reference service with its own resources and the access asked for', () => {

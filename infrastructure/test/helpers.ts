@@ -1,9 +1,20 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { projectRoot } from '@ferrule/toolchain/project';
 import { App, Stack } from 'aws-cdk-lib';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import yazl from 'yazl';
-import { WorkspaceBuild, type WorkspaceBuildOptions } from '../lib/index.ts';
+import {
+  Adr002Checks,
+  FerruleServiceStack,
+  OrdersStack,
+  parsePlatform,
+  type ServiceFunction,
+  WorkspaceBuild,
+  type WorkspaceBuildOptions,
+  wireFunctions,
+} from '../lib/index.ts';
 
 /** A zip made by a real zipper (yazl), so the construct's directory reader is exercised for real. */
 export function makeZip(
@@ -102,4 +113,41 @@ export function grantPairs(
       for (const target of grant.resources) pairs.add(`${action} ${JSON.stringify(target)}`);
   }
   return [...pairs].sort();
+}
+
+/**
+ * The app as bin/app.ts wires it: the reference service (stack `Orders`) and, once a function
+ * names it, the `functions` service (stack `Functions`, resources created on first use), with
+ * `functions` added to their services. Placeholder artifacts for the workspace's crates and `crates`.
+ */
+export function wiredApp(functions: readonly ServiceFunction[], crates: readonly string[] = []) {
+  const app = new App();
+  const platform = parsePlatform('al2023-x86_64');
+  const artifactsDir = fakeArtifacts(
+    ['al2023-x86_64'],
+    [...readdirSync(join(projectRoot, 'backend/functions')), ...crates],
+  );
+  WorkspaceBuild.configure(app, { artifactsDir });
+  const orders = new OrdersStack(app, 'Orders', { platform, stage: 'dev', artifactsDir });
+  const stacks = wireFunctions(functions, new Map([['orders', orders]]), (service) =>
+    service === 'functions'
+      ? new FerruleServiceStack(app, 'Functions', {
+          platform,
+          stage: 'dev',
+          artifactsDir,
+          serviceName: 'functions',
+          createOnFirstUse: true,
+        })
+      : undefined,
+  );
+  return { app, orders, functions: stacks.get('functions') };
+}
+
+/** Each rule pack's unacknowledged findings on the app, as `<rule> <construct path>`. */
+export function ruleFindings(app: App): string[] {
+  return [new AwsSolutionsChecks(), new ServerlessChecks(), new Adr002Checks()].flatMap((pack) =>
+    pack
+      .validateScope(app)
+      .violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} ${r.constructPath}`)),
+  );
 }

@@ -1,28 +1,20 @@
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { projectRoot } from '@ferrule/toolchain/project';
-import { App, Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as events from 'aws-cdk-lib/aws-events';
-import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { functions as appFunctions } from '../functions/index.ts';
 import {
-  Adr002Checks,
   FerruleRule,
-  FerruleServiceStack,
-  OrdersStack,
+  type FerruleServiceStack,
   parsePlatform,
   type ServiceFunction,
   serviceCatalog,
-  WorkspaceBuild,
-  wireFunctions,
 } from '../lib/index.ts';
-import { fakeArtifacts } from './helpers.ts';
+import { ruleFindings, wiredApp } from './helpers.ts';
 
-const platform = parsePlatform('al2023-x86_64');
+const _platform = parsePlatform('al2023-x86_64');
 
 /** One function per trigger in the `functions` service, written as `ferrule new function` writes them. */
 const everyTrigger: ServiceFunction[] = [
@@ -139,37 +131,8 @@ const TEST_CRATES = [
   'b',
 ];
 
-/** The reference service and a `functions` stack, with `functions` wired into them. */
-function app(functions: readonly ServiceFunction[]) {
-  const app = new App();
-  const artifactsDir = fakeArtifacts(
-    ['al2023-x86_64'],
-    [...readdirSync(join(projectRoot, 'backend/functions')), ...TEST_CRATES],
-  );
-  WorkspaceBuild.configure(app, { artifactsDir });
-  const orders = new OrdersStack(app, 'Orders', { platform, stage: 'dev', artifactsDir });
-  const stacks = wireFunctions(functions, new Map([['orders', orders]]), (service) =>
-    service === 'functions'
-      ? new FerruleServiceStack(app, 'Functions', {
-          platform,
-          stage: 'dev',
-          artifactsDir,
-          serviceName: 'functions',
-          createOnFirstUse: true,
-        })
-      : undefined,
-  );
-  return { app, orders, functions: stacks.get('functions') };
-}
-
-/** Each pack's unacknowledged findings, as `<rule> <construct path>`. */
-function findings(app: App): string[] {
-  return [new AwsSolutionsChecks(), new ServerlessChecks(), new Adr002Checks()].flatMap((pack) =>
-    pack
-      .validateScope(app)
-      .violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} ${r.constructPath}`)),
-  );
-}
+const app = (functions: readonly ServiceFunction[]) => wiredApp(functions, TEST_CRATES);
+const findings = ruleFindings;
 
 describe('FerruleServiceStack (service functions)', () => {
   const all = app(everyTrigger);
