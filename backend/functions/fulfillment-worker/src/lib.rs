@@ -2,7 +2,7 @@
 //! envelope) → a shipment at the carrier → the order marked `SHIPPED`.
 //!
 //! Per message: the body is decoded as an EventBridge event and its detail with
-//! `OrderEvent::from_detail`; then `ship_order` creates the shipment (bounded by the
+//! `orders_adapters::events::event_from_detail`; then `ship_order` creates the shipment (bounded by the
 //! invocation's remaining time minus [`RESERVE`]) and records the tracking number.
 //! Redeliveries are successes (`ShipOutcome::AlreadyShipped`, the provider is not called);
 //! a provider 5xx or timeout, or a body that cannot be decoded, is a batch item failure, so
@@ -359,7 +359,10 @@ where
         envelope: EventBridgeEvent,
         deadline: Instant,
     ) -> Result<ShipOutcome, WorkerError> {
-        let placed = match OrderEvent::from_detail(&envelope.detail_type, envelope.detail)? {
+        let placed = match orders_adapters::events::event_from_detail(
+            &envelope.detail_type,
+            envelope.detail,
+        )? {
             OrderEvent::Placed(placed) => placed,
             other => return Err(WorkerError::UnexpectedEvent(other.detail_type())),
         };
@@ -635,7 +638,10 @@ mod tests {
                     .iter()
                     .map(|order| {
                         let mut body = envelope.clone();
-                        body["detail"] = serde_json::to_value(OrderEvent::placed(order)).unwrap();
+                        body["detail"] = serde_json::to_value(
+                            orders_adapters::events::EventDetail::from(&OrderEvent::placed(order)),
+                        )
+                        .unwrap();
                         let mut record = template.clone();
                         record.message_id = Some(order.id().to_string());
                         record.body = Some(body.to_string());

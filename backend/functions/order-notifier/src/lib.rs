@@ -167,8 +167,9 @@ impl<N: Notifications, C: Clock> Notifier<N, C> {
                 envelope.source.chars().take(64).collect::<String>()
             )));
         }
-        let event = OrderEvent::from_detail(&envelope.detail_type, envelope.detail)
-            .map_err(|error| FunctionError::from_classified(&error).with_source(error))?;
+        let event =
+            orders_adapters::events::event_from_detail(&envelope.detail_type, envelope.detail)
+                .map_err(|error| FunctionError::from_classified(&error).with_source(error))?;
         let detail_type = event.detail_type();
         let event_id = event.event_id().as_str().to_owned();
         if let OrderEvent::Placed(_) = event {

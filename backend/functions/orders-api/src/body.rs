@@ -1,8 +1,8 @@
 //! The API's JSON bodies: its wire format, owned by this function.
 //!
-//! The domain's types promise nothing about field names (their serde shape is what the table
-//! stores); each response is built here from the domain's accessors, so renaming a domain field
-//! fails to compile here instead of silently changing the API. The tests below pin the names.
+//! The domain's types have no serde shape (the table's is `orders_adapters::StoredOrder`);
+//! each response is built here from the domain's accessors, so renaming a domain field fails
+//! to compile here instead of silently changing the API. The tests below pin the names.
 
 use orders_domain::{NewOrder, NewOrderItem, Order, OrderItem};
 use serde::{Deserialize, Serialize};

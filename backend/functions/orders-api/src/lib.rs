@@ -38,8 +38,9 @@ use ferrule_http::{
 };
 use ferrule_idempotency::{Idempotency, IdempotencyConfig, IdempotencyError, PersistenceStore};
 use lambda_http::{Body, RequestExt, Response};
+use orders_adapters::StoredOrder;
 use orders_domain::{
-    CancelOrder, Clock, Cursor, CustomerId, IdGenerator, InvalidInput, OrderError, OrderId,
+    CancelOrder, Clock, Cursor, CustomerId, IdGenerator, InvalidInput, Order, OrderError, OrderId,
     OrderReader, OrderService, OrderWriter, PageRequest, PageSize, PlaceOrder, RepositoryError,
 };
 use serde_json::{json, Value};
@@ -193,14 +194,25 @@ where
             let body = Value::String(String::from_utf8_lossy(req.body()).into_owned());
             let ran = AtomicBool::new(false);
             let orders = &api.orders;
-            let placed = api
+            // The record keeps the order as the table stores it (adapters' StoredOrder), so
+            // a replay reads the same JSON however the domain's fields are named.
+            let stored = api
                 .idempotency
                 .run_with_key(&scoped_key, Some(&body), remaining(&req), || {
                     ran.store(true, Ordering::Relaxed);
-                    orders.place_order(command)
+                    async move {
+                        let order = orders.place_order(command).await?;
+                        Ok::<_, OrderError>(StoredOrder::from(&order))
+                    }
                 })
                 .await
                 .map_err(idempotency_error)?;
+            let placed = Order::try_from(stored).map_err(|reason| {
+                order_error(OrderError::Repository(RepositoryError::Corrupt {
+                    key: "idempotency record".to_owned(),
+                    reason,
+                }))
+            })?;
             (placed, !ran.load(Ordering::Relaxed))
         }
     };

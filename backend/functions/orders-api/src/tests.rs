@@ -366,7 +366,10 @@ async fn get_returns_the_callers_order_only() {
 
     let response = h.app.handle(request(&get_by_id(mine.id().as_str()))).await;
     assert_eq!(response.status().as_u16(), 200);
-    assert_eq!(body_json(&response), serde_json::to_value(&mine).unwrap());
+    assert_eq!(
+        body_json(&response),
+        serde_json::to_value(OrderBody::from(&mine)).unwrap()
+    );
 
     let problem = assert_problem(
         &h.app
@@ -566,6 +569,44 @@ async fn a_repeated_key_replays_the_first_order() {
         .await
         .unwrap();
     assert_eq!(page.items.len(), 1, "one order for two requests");
+}
+
+/// The idempotency record keeps the placed order as JSON, byte for byte the shape records
+/// written before (the stored order's: camelCase, absent fields left out). No domain rename
+/// may change it, or a replay after a deploy would fail.
+#[tokio::test]
+async fn the_idempotent_response_is_pinned_byte_for_byte() {
+    let h = harness();
+    let first = h
+        .app
+        .handle(request(&post(VALID_BODY, Some("key-1"))))
+        .await;
+    assert_eq!(first.status().as_u16(), 201);
+    let order_id = body_json(&first)["orderId"].as_str().unwrap().to_owned();
+    let key = Idempotency::new(Records::new(), idempotency_config(Duration::from_secs(1)))
+        .key_of(&json!({ "customer": CALLER, "key": "key-1" }));
+    let record = h.records.get(&key).await.unwrap().unwrap();
+    assert_eq!(
+        record.response.as_deref(),
+        Some(
+            format!(
+                concat!(
+                    r#"{{"orderId":"{}","customerId":"{}","#,
+                    r#""items":[{{"sku":"MUG-FERRIS","quantity":2,"unitPriceCents":1250}}],"#,
+                    r#""totalCents":2500,"currency":"EUR","status":"PLACED","#,
+                    r#""placedAt":"2026-11-26T08:20:11.000Z","version":1}}"#
+                ),
+                order_id, CALLER
+            )
+            .as_str()
+        )
+    );
+    let again = h
+        .app
+        .handle(request(&post(VALID_BODY, Some("key-1"))))
+        .await;
+    assert_eq!(again.headers()[REPLAYED_HEADER], "true");
+    assert_eq!(body_json(&again), body_json(&first));
 }
 
 #[tokio::test]

@@ -173,7 +173,7 @@ mod tests {
 
     /// The item the repository writes for `order`, as a stream image.
     fn image_of(order: &Order) -> Item {
-        let item: Item = serde_dynamo::to_item(serde_json::to_value(order).unwrap()).unwrap();
+        let item: Item = serde_dynamo::to_item(orders_adapters::StoredOrder::from(order)).unwrap();
         let mut map: HashMap<String, AttributeValue> = item.into();
         map.insert(
             "pk".into(),

@@ -19,6 +19,7 @@ use serde::Serialize;
 use crate::cursor;
 use crate::image;
 use crate::keys;
+use crate::stored::StoredOrder;
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -118,7 +119,7 @@ fn order_item(order: &Order) -> Result<Item, RepositoryError> {
         keys::customer_pk(order.customer_id()),
         keys::order_sk(order.id()),
         keys::ORDER_ENTITY,
-        order,
+        &StoredOrder::from(order),
     )
 }
 

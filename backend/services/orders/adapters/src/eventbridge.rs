@@ -11,6 +11,8 @@ use aws_sdk_eventbridge::Client;
 use ferrule_aws::{Failure, LazyClient};
 use orders_domain::{EventPublisher, OrderEvent, PublishFailure};
 
+use crate::events::EventDetail;
+
 /// The `source` of every order event.
 pub const EVENT_SOURCE: &str = "ferrule.orders";
 
@@ -84,7 +86,8 @@ fn entry(
     bus: &str,
     trace_header: Option<&String>,
 ) -> Result<PutEventsRequestEntry, String> {
-    let detail = serde_json::to_string(event).map_err(|e| format!("detail: {e}"))?;
+    let detail =
+        serde_json::to_string(&EventDetail::from(event)).map_err(|e| format!("detail: {e}"))?;
     let time = i64::try_from(event.occurred_at().unix_millis()).unwrap_or(i64::MAX);
     Ok(PutEventsRequestEntry::builder()
         .source(EVENT_SOURCE)

@@ -5,6 +5,7 @@ use orders_domain::{Order, RepositoryError};
 use serde_dynamo::{AttributeValue, Item};
 
 use crate::keys;
+use crate::stored::StoredOrder;
 
 /// A string attribute, or `""`.
 pub(crate) fn text<'a>(item: &'a Item, name: &str) -> &'a str {
@@ -26,10 +27,13 @@ pub(crate) fn decode_order(item: Item) -> Result<Order, RepositoryError> {
         text(&item, keys::PK).to_owned(),
         text(&item, keys::SK).to_owned(),
     );
-    let order: Order = serde_dynamo::from_item(item).map_err(|error| RepositoryError::Corrupt {
+    let corrupt = |reason: String| RepositoryError::Corrupt {
         key: key.clone(),
-        reason: error.to_string(),
-    })?;
+        reason,
+    };
+    let stored: StoredOrder =
+        serde_dynamo::from_item(item).map_err(|error| corrupt(error.to_string()))?;
+    let order = Order::try_from(stored).map_err(corrupt)?;
     if pk != keys::customer_pk(order.customer_id()) || sk != keys::order_sk(order.id()) {
         return Err(RepositoryError::Corrupt {
             key,

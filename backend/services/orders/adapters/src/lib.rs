@@ -9,7 +9,9 @@
 //! | `shipping-http`   | `HttpShippingProvider`: `POST {base}/shipments` over HTTPS | fulfillment-worker            |
 //! | `ids`             | `RandomIds`: ULID order ids                              | orders-api                      |
 //!
-//! The table's key design lives in [`keys`] (always compiled). AWS clients are built
+//! The table's key design lives in [`keys`], the stored order in [`StoredOrder`] and the
+//! events' wire format (EventBridge `detail`) in [`events`], all always compiled: the domain
+//! has no wire format of its own. AWS clients are built
 //! through `ferrule_aws` (shared configuration, rustls on ring, X-Ray subsegments per
 //! call) and lazily: constructing an adapter does no I/O.
 //!
@@ -29,8 +31,11 @@ mod ids;
 #[cfg(feature = "ids")]
 pub use ids::RandomIds;
 
+pub mod events;
 #[cfg(any(feature = "dynamodb", feature = "dynamodb-stream"))]
 mod image;
+mod stored;
+pub use stored::StoredOrder;
 
 #[cfg(feature = "dynamodb")]
 mod cursor;

@@ -116,8 +116,8 @@ mod tests {
 
     fn image_of(order: &Order) -> Item {
         // The item the repository writes, in the Lambda event's attribute type.
-        let json = serde_json::to_value(order).unwrap();
-        let mut item: Item = serde_dynamo::to_item(json).unwrap();
+        let stored = crate::stored::StoredOrder::from(order);
+        let mut item: Item = serde_dynamo::to_item(stored).unwrap();
         let mut map: std::collections::HashMap<String, AttributeValue> = item.clone().into();
         map.insert(
             "pk".into(),

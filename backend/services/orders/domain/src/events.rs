@@ -1,6 +1,5 @@
-//! Domain events: what happened to an order, as other services consume it.
-
-use serde::{Deserialize, Deserializer, Serialize};
+//! Domain events: what happened to an order, as other services consume it. Their wire
+//! format (an EventBridge event's `detail`) is `orders-adapters`' (`orders_adapters::events`).
 
 use ferrule_errors::{Classify, ErrorKind};
 
@@ -10,8 +9,7 @@ use crate::time::Timestamp;
 use crate::values::{Currency, TrackingNumber};
 
 /// An order was placed: everything fulfilment needs to ship it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderPlaced {
     /// `<orderId>:<version>`, the same for the same change.
     pub event_id: EventId,
@@ -30,8 +28,7 @@ pub struct OrderPlaced {
 }
 
 /// An order was cancelled before it shipped: the amount to refund, if any was taken.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderCancelled {
     /// `<orderId>:<version>`.
     pub event_id: EventId,
@@ -48,8 +45,7 @@ pub struct OrderCancelled {
 }
 
 /// An order left the warehouse: the tracking number to tell the customer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderShipped {
     /// `<orderId>:<version>`.
     pub event_id: EventId,
@@ -63,10 +59,9 @@ pub struct OrderShipped {
     pub shipped_at: Timestamp,
 }
 
-/// One of the order events. It serializes as its detail (the struct alone); the name
-/// travels beside it (EventBridge's `detail-type`), see [`OrderEvent::detail_type`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
+/// One of the order events. On the wire its name travels beside its detail (EventBridge's
+/// `detail-type`), see [`OrderEvent::detail_type`].
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OrderEvent {
     /// `OrderPlaced`.
     Placed(OrderPlaced),
@@ -148,49 +143,6 @@ impl OrderEvent {
             OrderEvent::Placed(e) => e.placed_at,
             OrderEvent::Cancelled(e) => e.cancelled_at,
             OrderEvent::Shipped(e) => e.shipped_at,
-        }
-    }
-
-    /// Reads an event from its name and detail, with any serde format: pass an
-    /// EventBridge event's `detail_type` and `detail` (a `serde_json::Value`).
-    ///
-    /// ```
-    /// use orders_domain::OrderEvent;
-    ///
-    /// let detail = serde_json::json!({
-    ///     "eventId": "01M8BEWE407HD9W8BV0KBFG6HB:2",
-    ///     "orderId": "01M8BEWE407HD9W8BV0KBFG6HB",
-    ///     "customerId": "c-1",
-    ///     "trackingNumber": "1Z999AA10123456784",
-    ///     "shippedAt": "2026-11-26T09:02:10.004Z"
-    /// });
-    /// let event = OrderEvent::from_detail("OrderShipped", detail)?;
-    /// assert_eq!(event.detail_type(), "OrderShipped");
-    /// assert!(OrderEvent::from_detail("OrderLost", serde_json::json!({})).is_err());
-    /// # Ok::<(), orders_domain::EventDecodeError>(())
-    /// ```
-    pub fn from_detail<'de, D>(detail_type: &str, detail: D) -> Result<OrderEvent, EventDecodeError>
-    where
-        D: Deserializer<'de>,
-    {
-        let invalid =
-            |detail_type: &'static str, error: D::Error| EventDecodeError::InvalidDetail {
-                detail_type,
-                reason: error.to_string(),
-            };
-        match detail_type {
-            Self::PLACED => OrderPlaced::deserialize(detail)
-                .map(OrderEvent::Placed)
-                .map_err(|e| invalid(Self::PLACED, e)),
-            Self::CANCELLED => OrderCancelled::deserialize(detail)
-                .map(OrderEvent::Cancelled)
-                .map_err(|e| invalid(Self::CANCELLED, e)),
-            Self::SHIPPED => OrderShipped::deserialize(detail)
-                .map(OrderEvent::Shipped)
-                .map_err(|e| invalid(Self::SHIPPED, e)),
-            other => Err(EventDecodeError::UnknownType(
-                other.chars().take(64).collect(),
-            )),
         }
     }
 
@@ -385,51 +337,6 @@ mod tests {
             assert_eq!(event.customer_id(), placed.customer_id());
             assert!(event.event_id().as_str().starts_with(placed.id().as_str()));
             assert!(event.occurred_at() >= placed.placed_at());
-        }
-    }
-
-    #[test]
-    fn events_serialize_as_their_detail_and_read_back_by_name() {
-        let placed = sample_order();
-        for event in [
-            OrderEvent::placed(&placed),
-            events_from_change(Some(&placed), Some(&cancelled())).unwrap(),
-            events_from_change(Some(&placed), Some(&shipped())).unwrap(),
-        ] {
-            let detail = serde_json::to_value(&event).unwrap();
-            assert_eq!(detail["orderId"], "01M8BEWE407HD9W8BV0KBFG6HB");
-            assert!(detail.get("Placed").is_none(), "no enum tag: {detail}");
-            let back = OrderEvent::from_detail(event.detail_type(), &detail).unwrap();
-            assert_eq!(back, event);
-        }
-    }
-
-    #[test]
-    fn unknown_names_and_bad_details_are_validation_errors() {
-        let error = OrderEvent::from_detail("OrderLost", serde_json::json!({})).unwrap_err();
-        assert_eq!(error, EventDecodeError::UnknownType("OrderLost".into()));
-        assert_eq!(error.kind(), ErrorKind::Validation);
-        let error = OrderEvent::from_detail(
-            "OrderShipped",
-            serde_json::json!({"orderId": "01M8BEWE407HD9W8BV0KBFG6HB"}),
-        )
-        .unwrap_err();
-        match &error {
-            EventDecodeError::InvalidDetail {
-                detail_type,
-                reason,
-            } => {
-                assert_eq!(*detail_type, "OrderShipped");
-                assert!(reason.contains("eventId"), "{reason}");
-            }
-            other => panic!("{other:?}"),
-        }
-        assert!(error
-            .to_string()
-            .starts_with("OrderShipped detail is not valid"));
-        for name in ["OrderPlaced", "OrderCancelled"] {
-            let error = OrderEvent::from_detail(name, serde_json::json!({"x": 1})).unwrap_err();
-            assert!(error.to_string().starts_with(name), "{error}");
         }
     }
 }

@@ -10,7 +10,7 @@
 //! | `identity-triggers`  | [`SignUpPolicy::check`], [`register_customer`]                           |
 //! | `orders-stream`      | [`events_from_change`], [`publish_events`]                               |
 //! | `fulfillment-worker` | [`OrderService::ship_order`]                                             |
-//! | `order-notifier`     | [`OrderEvent::from_detail`], [`record_notification`]                     |
+//! | `order-notifier`     | [`OrderEvent`] (read by `orders_adapters::events`), [`record_notification`] |
 //!
 //! ```
 //! use orders_domain::testing::{FixedClock, InMemoryStore, SequentialIds};
@@ -61,7 +61,9 @@ pub use events::{
 };
 pub use ids::{CustomerId, EventId, IdGenerator, OrderId};
 pub use notification::{Notification, NotificationKind};
-pub use order::{Order, OrderItem, OrderStatus, Transition, MAX_UNIT_PRICE_CENTS};
+pub use order::{
+    InvalidOrder, Order, OrderItem, OrderSnapshot, OrderStatus, Transition, MAX_UNIT_PRICE_CENTS,
+};
 pub use ports::{
     Cursor, CustomerProfiles, EventPublisher, Notifications, OrderReader, OrderWriter, Page,
     PageRequest, PublishFailure, Recorded, Registration, ShippingProvider,

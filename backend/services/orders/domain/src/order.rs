@@ -2,8 +2,6 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
-
 use crate::commands::PlaceOrder;
 use crate::error::{OrderError, ValidationError};
 use crate::ids::{CustomerId, OrderId};
@@ -29,8 +27,7 @@ pub(crate) fn check_unit_price(cents: i64) -> Result<u64, ValidationError> {
 }
 
 /// Where an order is in its life: placed, then either cancelled or shipped (both final).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OrderStatus {
     /// Placed, awaiting shipment.
     Placed,
@@ -41,13 +38,30 @@ pub enum OrderStatus {
 }
 
 impl OrderStatus {
-    /// The stored and serialized name: `PLACED`, `CANCELLED`, `SHIPPED`.
+    /// Its name: `PLACED`, `CANCELLED`, `SHIPPED`.
     pub const fn as_str(self) -> &'static str {
         match self {
             OrderStatus::Placed => "PLACED",
             OrderStatus::Cancelled => "CANCELLED",
             OrderStatus::Shipped => "SHIPPED",
         }
+    }
+
+    /// The status of a name [`OrderStatus::as_str`] gives; `None` for any other text.
+    ///
+    /// ```
+    /// use orders_domain::OrderStatus;
+    /// assert_eq!(OrderStatus::parse("SHIPPED"), Some(OrderStatus::Shipped));
+    /// assert_eq!(OrderStatus::parse("shipped"), None);
+    /// ```
+    pub fn parse(name: &str) -> Option<OrderStatus> {
+        [
+            OrderStatus::Placed,
+            OrderStatus::Cancelled,
+            OrderStatus::Shipped,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == name)
     }
 }
 
@@ -65,27 +79,11 @@ impl fmt::Display for OrderStatus {
 /// assert_eq!(line.line_total_cents(), 2500);
 /// # Ok::<(), orders_domain::ValidationError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", try_from = "ItemFields")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderItem {
     sku: Sku,
     quantity: Quantity,
     unit_price_cents: u64,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ItemFields {
-    sku: Sku,
-    quantity: Quantity,
-    unit_price_cents: u64,
-}
-
-impl TryFrom<ItemFields> for OrderItem {
-    type Error = ValidationError;
-    fn try_from(fields: ItemFields) -> Result<Self, Self::Error> {
-        OrderItem::new(fields.sku, fields.quantity, fields.unit_price_cents)
-    }
 }
 
 impl OrderItem {
@@ -149,12 +147,11 @@ pub enum Transition {
 /// | `SHIPPED`      | `AlreadyShipped` (409)      | unchanged if T is the same, else `ShippedElsewhere` (409) |
 ///
 /// Every change adds one to `version`, which writers use for optimistic concurrency.
-/// Serialized (camelCase) it is the stored item (the API's body is orders-api's `OrderBody`,
-/// built from the accessors); deserializing checks the invariants (total = sum of lines, status and its timestamps agree, version ≥ 1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", try_from = "OrderFields")]
+/// The domain has no wire format: the stored item is `orders-adapters`' `StoredOrder`, the
+/// API's body orders-api's `OrderBody`, each built from [`Order::snapshot`] or the accessors
+/// and read back through [`Order::restore`], which checks the invariants.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Order {
-    #[serde(rename = "orderId")]
     id: OrderId,
     customer_id: CustomerId,
     items: Vec<OrderItem>,
@@ -162,54 +159,96 @@ pub struct Order {
     currency: Currency,
     status: OrderStatus,
     placed_at: Timestamp,
-    #[serde(skip_serializing_if = "Option::is_none")]
     cancelled_at: Option<Timestamp>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     shipped_at: Option<Timestamp>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     tracking_number: Option<TrackingNumber>,
     version: u64,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct OrderFields {
-    order_id: OrderId,
-    customer_id: CustomerId,
-    items: Vec<OrderItem>,
-    total_cents: u64,
-    currency: Currency,
-    status: OrderStatus,
-    placed_at: Timestamp,
-    #[serde(default)]
-    cancelled_at: Option<Timestamp>,
-    #[serde(default)]
-    shipped_at: Option<Timestamp>,
-    #[serde(default)]
-    tracking_number: Option<TrackingNumber>,
-    version: u64,
+/// Everything an order holds, field by field: what an adapter stores ([`Order::snapshot`])
+/// and reads back ([`Order::restore`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderSnapshot {
+    /// The order's id.
+    pub id: OrderId,
+    /// Its owner.
+    pub customer_id: CustomerId,
+    /// The lines (at least one).
+    pub items: Vec<OrderItem>,
+    /// The sum of the lines, in minor units.
+    pub total_cents: u64,
+    /// ISO 4217 code.
+    pub currency: Currency,
+    /// Where it is in its life.
+    pub status: OrderStatus,
+    /// When it was placed.
+    pub placed_at: Timestamp,
+    /// When it was cancelled (only when `CANCELLED`).
+    pub cancelled_at: Option<Timestamp>,
+    /// When it shipped (only when `SHIPPED`).
+    pub shipped_at: Option<Timestamp>,
+    /// The carrier's tracking number (only when `SHIPPED`).
+    pub tracking_number: Option<TrackingNumber>,
+    /// 1 and up.
+    pub version: u64,
 }
 
-impl TryFrom<OrderFields> for Order {
-    type Error = String;
-    fn try_from(f: OrderFields) -> Result<Self, Self::Error> {
-        let id = f.order_id;
+/// Why an [`OrderSnapshot`] is not an order (a stored item that breaks an invariant).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidOrder(String);
+
+impl Order {
+    /// Every field, for an adapter that stores the order.
+    pub fn snapshot(&self) -> OrderSnapshot {
+        OrderSnapshot {
+            id: self.id,
+            customer_id: self.customer_id.clone(),
+            items: self.items.clone(),
+            total_cents: self.total_cents,
+            currency: self.currency,
+            status: self.status,
+            placed_at: self.placed_at,
+            cancelled_at: self.cancelled_at,
+            shipped_at: self.shipped_at,
+            tracking_number: self.tracking_number.clone(),
+            version: self.version,
+        }
+    }
+
+    /// The order a snapshot describes, if it keeps every invariant: at least one line, the
+    /// total the lines add up to, a version of 1 or more, and the timestamps and tracking
+    /// number its status has (and no others). The error names the order.
+    ///
+    /// ```
+    /// use orders_domain::testing::sample_order;
+    /// use orders_domain::Order;
+    ///
+    /// let order = sample_order();
+    /// assert_eq!(Order::restore(order.snapshot()), Ok(order.clone()));
+    /// let mut broken = order.snapshot();
+    /// broken.version = 0;
+    /// assert!(Order::restore(broken).unwrap_err().to_string().contains("version 0"));
+    /// ```
+    pub fn restore(f: OrderSnapshot) -> Result<Order, InvalidOrder> {
+        let id = f.id;
+        let invalid = |reason: String| Err(InvalidOrder(reason));
         if f.items.is_empty() {
-            return Err(format!("order {id} has no items"));
+            return invalid(format!("order {id} has no items"));
         }
         let sum = f
             .items
             .iter()
             .try_fold(0_u64, |sum, item| sum.checked_add(item.line_total_cents()));
         if sum != Some(f.total_cents) {
-            return Err(format!(
+            return invalid(format!(
                 "order {id} has totalCents {} but its items add up to {}",
                 f.total_cents,
                 sum.map_or_else(|| "more than u64".to_owned(), |s| s.to_string())
             ));
         }
         if f.version == 0 {
-            return Err(format!("order {id} has version 0; versions start at 1"));
+            return invalid(format!("order {id} has version 0; versions start at 1"));
         }
         let consistent = match f.status {
             OrderStatus::Placed => {
@@ -223,7 +262,7 @@ impl TryFrom<OrderFields> for Order {
             }
         };
         if !consistent {
-            return Err(format!(
+            return invalid(format!(
                 "order {id} is {} but has the wrong timestamps or tracking number for it",
                 f.status
             ));
@@ -516,72 +555,50 @@ mod tests {
     }
 
     #[test]
-    fn serializes_in_camel_case_without_absent_fields_and_round_trips() {
+    fn a_snapshot_restores_the_same_order_in_every_state() {
         let order = sample_order();
-        let json = serde_json::to_value(&order).unwrap();
-        assert_eq!(
-            json,
-            serde_json::json!({
-                "orderId": "01M8BEWE407HD9W8BV0KBFG6HB",
-                "customerId": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
-                "items": [
-                    {"sku": "BOOK-RUST-2021", "quantity": 1, "unitPriceCents": 3999},
-                    {"sku": "MUG-FERRIS", "quantity": 2, "unitPriceCents": 1250}
-                ],
-                "totalCents": 6499,
-                "currency": "EUR",
-                "status": "PLACED",
-                "placedAt": "2026-11-26T08:17:20.512Z",
-                "version": 1
-            })
-        );
-        assert_eq!(serde_json::from_value::<Order>(json).unwrap(), order);
-        let mut shipped = order;
+        assert_eq!(Order::restore(order.snapshot()).unwrap(), order);
+        let mut shipped = order.clone();
         shipped
             .mark_shipped(tracking("1Z9"), at("2026-11-26T09:02:10.004Z"))
             .unwrap();
-        let json = serde_json::to_value(&shipped).unwrap();
-        assert_eq!(json["trackingNumber"], "1Z9");
-        assert_eq!(json["status"], "SHIPPED");
-        assert_eq!(serde_json::from_value::<Order>(json).unwrap(), shipped);
+        let snapshot = shipped.snapshot();
+        assert_eq!(
+            snapshot.tracking_number.as_ref().map(|t| t.as_str()),
+            Some("1Z9")
+        );
+        assert_eq!(snapshot.status, OrderStatus::Shipped);
+        assert_eq!(Order::restore(snapshot).unwrap(), shipped);
+        let mut cancelled = order;
+        cancelled.cancel(at("2026-11-26T09:00:00Z")).unwrap();
+        assert_eq!(Order::restore(cancelled.snapshot()).unwrap(), cancelled);
     }
 
     #[test]
-    fn deserializing_checks_every_invariant_and_names_the_order() {
-        let valid = serde_json::to_value(sample_order()).unwrap();
-        let broken = |edit: &dyn Fn(&mut serde_json::Value)| {
-            let mut json = valid.clone();
-            edit(&mut json);
-            serde_json::from_value::<Order>(json)
-                .unwrap_err()
-                .to_string()
+    fn restoring_checks_every_invariant_and_names_the_order() {
+        let valid = sample_order().snapshot();
+        let broken = |edit: &dyn Fn(&mut OrderSnapshot)| {
+            let mut snapshot = valid.clone();
+            edit(&mut snapshot);
+            Order::restore(snapshot).unwrap_err().to_string()
         };
-        type Edit<'a> = &'a dyn Fn(&mut serde_json::Value);
-        let cases: [(Edit, &str); 7] = [
-            (&|j| j["items"] = serde_json::json!([]), "has no items"),
-            (&|j| j["totalCents"] = 1.into(), "add up to 6499"),
-            (&|j| j["version"] = 0.into(), "version 0"),
+        type Edit<'a> = &'a dyn Fn(&mut OrderSnapshot);
+        let cases: [(Edit, &str); 6] = [
+            (&|s| s.items.clear(), "has no items"),
+            (&|s| s.total_cents = 1, "add up to 6499"),
+            (&|s| s.version = 0, "version 0"),
             (
-                &|j| j["cancelledAt"] = "2026-11-26T09:00:00Z".into(),
+                &|s| s.cancelled_at = Some(at("2026-11-26T09:00:00Z")),
                 "is PLACED but",
             ),
-            (&|j| j["status"] = "SHIPPED".into(), "is SHIPPED but"),
-            (&|j| j["status"] = "CANCELLED".into(), "is CANCELLED but"),
-            (
-                &|j| j["items"][0]["unitPriceCents"] = 0.into(),
-                "unitPriceCents",
-            ),
+            (&|s| s.status = OrderStatus::Shipped, "is SHIPPED but"),
+            (&|s| s.status = OrderStatus::Cancelled, "is CANCELLED but"),
         ];
         for (edit, expected) in cases {
             let message = broken(edit);
             assert!(message.contains(expected), "{message}");
+            assert!(message.contains("01M8BEWE407HD9W8BV0KBFG6HB"), "{message}");
         }
-        let message = broken(&|j| j["status"] = "LOST".into());
-        assert!(message.contains("LOST"), "{message}");
-        let message = broken(&|j| {
-            j.as_object_mut().unwrap().remove("currency");
-        });
-        assert!(message.contains("currency"), "{message}");
     }
 
     #[test]
@@ -592,7 +609,7 @@ mod tests {
             (OrderStatus::Shipped, "SHIPPED"),
         ] {
             assert_eq!(status.to_string(), name);
-            assert_eq!(serde_json::to_value(status).unwrap(), name);
+            assert_eq!(OrderStatus::parse(name), Some(status));
         }
     }
 }

@@ -667,9 +667,9 @@ mod tests {
 
     /// The same order with its version bumped, as another writer leaves it.
     fn bumped(order: &Order) -> Order {
-        let mut json = serde_json::to_value(order).unwrap();
-        json["version"] = (order.version() + 1).into();
-        serde_json::from_value(json).unwrap()
+        let mut snapshot = order.snapshot();
+        snapshot.version += 1;
+        Order::restore(snapshot).unwrap()
     }
 
     #[tokio::test]
