@@ -1,170 +1,327 @@
 //! Selecting the part of an event that identifies a request, and hashing it.
 //!
-//! The selection language is a small, documented subset of JMESPath:
-//! - `a.b.c` walks objects; `"idempotency-key"` quotes a name with other characters;
-//!   `items[0]` indexes an array;
-//! - `[a.b, c]` selects several values into an array (multi-select list);
-//! - when a step lands on a **string that holds JSON** and more steps follow, the string is
-//!   parsed (like Powertools' `powertools_json()`), so `body.orderId` works on an API Gateway
-//!   event whose `body` is a JSON string.
+//! Expressions are [JMESPath](https://jmespath.org/specification.html), compiled and evaluated
+//! by the `jmespath` crate (the reference Rust implementation, with its `sync` feature so a
+//! compiled expression is `Send + Sync`: it is parsed once at init and read by concurrent
+//! invocations). Everything JMESPath offers works: fields, quoted names, indexes, slices,
+//! projections, filters, pipes, multi-select lists and hashes, the built-in functions.
+//!
+//! Two additions for Lambda events whose payload is a string holding JSON:
+//! - `powertools_json(expr)` parses a string holding JSON, as in Powertools for AWS Lambda:
+//!   `powertools_json(body).orderId`;
+//! - a field or index step on a string that holds JSON reads into the parsed JSON, so
+//!   `body.orderId` works on an API Gateway event whose `body` is a JSON string (standard
+//!   JMESPath gives `null` there). Ferrule's earlier hand-written subset did this; it stays so
+//!   the expressions written for it select the same values and give the same keys.
+//!
+//! Measured (x86_64 al2023, release profile, stripped; a lambda_runtime function selecting
+//! `body.orderId`): 156 KiB more bootstrap and 71 KiB more zip than the hand-written subset this
+//! replaces (1,126,784 / 546,963 bytes against 967,280 / 474,420). A function that never parses
+//! a `Selection` links only its drop code: orders-api, which hands its key over with
+//! `run_with_key`, grew by 4 KiB (bootstrap) and 2 KiB (zip). Compiling an expression and building
+//! the function table take tens of microseconds at init; a selection on an API Gateway event about
+//! 20 µs (the event is copied into the library's values), against 10 µs before.
 
+use std::sync::LazyLock;
+
+use jmespath::ast::{Ast, KeyValuePair};
+use jmespath::functions::{ArgumentType, CustomFunction, Signature};
+use jmespath::{Context, ErrorReason, Expression, JmespathError, Rcvar, Runtime, Variable};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-/// A parsed selection expression.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Said when an expression with a `-` does not parse: the hand-written subset took
+/// `headers.idempotency-key`; JMESPath wants the name quoted (the selected value, so the key,
+/// is the same).
+const NEEDS_QUOTES: &str = "; a name with characters other than letters, digits and `_` needs double quotes, as in `headers.\"idempotency-key\"`";
+
+/// The function behind the implicit parse. Not an identifier, so no expression can name it.
+const PARSE_IF_JSON: &str = "ferrule:parse-if-json";
+
+/// The built-in functions, `powertools_json` and the implicit parse; built on first use.
+static RUNTIME: LazyLock<Runtime> = LazyLock::new(|| {
+    let mut runtime = Runtime::new();
+    runtime.register_builtin_functions();
+    runtime.register_function(
+        "powertools_json",
+        Box::new(CustomFunction::new(
+            Signature::new(vec![ArgumentType::String], None),
+            Box::new(powertools_json),
+        )),
+    );
+    runtime.register_function(PARSE_IF_JSON, Box::new(parse_if_json));
+    runtime
+});
+
+/// A compiled selection expression: parse it once (at init), select from every event.
+#[derive(Clone)]
 pub struct Selection {
-    source: String,
-    paths: Vec<Vec<Step>>,
+    expression: Expression<'static>,
+    /// The expression ends in a multi-select (`[a, b]`, `{a: a, b: b}`): one whose values are
+    /// all null selects nothing.
     multi: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Step {
-    Field(String),
-    Index(usize),
+impl std::fmt::Debug for Selection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Selection").field(&self.as_str()).finish()
+    }
 }
 
-/// An expression that cannot be parsed.
+impl PartialEq for Selection {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Selection {}
+
+/// An expression that cannot be compiled.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid selection `{expression}`: {reason}")]
 pub struct SelectionError {
     pub expression: String,
-    pub reason: &'static str,
+    pub reason: String,
 }
 
 impl Selection {
-    /// Parses an expression such as `headers."idempotency-key"` or `[body.orderId, body.customerId]`.
+    /// Compiles a JMESPath expression such as `headers."idempotency-key"`,
+    /// `[requestContext.authorizer.jwt.claims.sub, powertools_json(body).orderId]` or
+    /// `Records[0].messageId`.
     ///
     /// ```
     /// use ferrule_idempotency::Selection;
     /// let selection = Selection::parse(r#"headers."idempotency-key""#).unwrap();
     /// let event = serde_json::json!({"headers": {"idempotency-key": "k-1"}});
     /// assert_eq!(selection.select(&event), Some(serde_json::json!("k-1")));
+    ///
+    /// let order = Selection::parse("powertools_json(body).orderId").unwrap();
+    /// let event = serde_json::json!({"body": "{\"orderId\":\"o-1\"}"});
+    /// assert_eq!(order.select(&event), Some(serde_json::json!("o-1")));
     /// ```
     pub fn parse(expression: &str) -> Result<Self, SelectionError> {
-        let error = |reason| SelectionError {
+        let error = |reason: String| SelectionError {
             expression: expression.to_owned(),
             reason,
         };
-        let trimmed = expression.trim();
-        let (multi, body) = match trimmed.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
-            Some(inner) => (true, inner),
-            None => (false, trimmed),
-        };
-        let mut paths = Vec::new();
-        for part in split_top_level(body, ',') {
-            paths.push(parse_path(part.trim()).map_err(error)?);
+        if expression.trim().is_empty() {
+            return Err(error("the expression is empty".to_owned()));
         }
-        if paths.is_empty() {
-            return Err(error("the expression is empty"));
-        }
+        let ast = jmespath::parse(expression).map_err(|e| {
+            let mut reason = describe(&e);
+            if expression.contains('-') {
+                reason.push_str(NEEDS_QUOTES);
+            }
+            error(reason)
+        })?;
+        let multi = ends_in_multi_select(&ast);
+        let ast = with_implicit_json(ast).map_err(error)?;
         Ok(Self {
-            source: expression.to_owned(),
-            paths,
+            expression: Expression::new(expression, ast, &RUNTIME),
             multi,
         })
     }
 
+    /// The expression as written.
     pub fn as_str(&self) -> &str {
-        &self.source
+        self.expression.as_str()
     }
 
-    /// The selected value; `None` when nothing (or only nulls) is there.
+    /// The selected value; `None` when nothing is there: the expression gives `null`, a
+    /// multi-select gives only nulls, or the event does not fit the expression (a function
+    /// given the wrong type, `powertools_json` given a string that is not JSON).
     pub fn select(&self, event: &Value) -> Option<Value> {
-        if self.multi {
-            let values: Vec<Value> = self
-                .paths
+        let selected = match self.expression.search(event) {
+            Ok(selected) => selected,
+            Err(error) => {
+                tracing::debug!(expression = self.as_str(), error = %describe(&error), "the selection does not apply to this event");
+                return None;
+            }
+        };
+        let value = to_json(&selected)?;
+        let all_null = match &value {
+            Value::Null => true,
+            Value::Array(items) => self.multi && items.iter().all(Value::is_null),
+            Value::Object(fields) => self.multi && fields.values().all(Value::is_null),
+            _ => false,
+        };
+        (!all_null).then_some(value)
+    }
+}
+
+/// The JSON of a selected value; `None` for an expression reference (`&a`), which is no data.
+fn to_json(value: &Variable) -> Option<Value> {
+    Some(match value {
+        Variable::Null => Value::Null,
+        Variable::Bool(b) => Value::Bool(*b),
+        Variable::Number(n) => Value::Number(n.clone()),
+        Variable::String(s) => Value::String(s.clone()),
+        Variable::Array(items) => Value::Array(
+            items
                 .iter()
-                .map(|p| walk(event, p).unwrap_or(Value::Null))
-                .collect();
-            (!values.iter().all(Value::is_null)).then_some(Value::Array(values))
-        } else {
-            self.paths
-                .first()
-                .and_then(|p| walk(event, p))
-                .filter(|v| !v.is_null())
-        }
+                .map(|item| to_json(item))
+                .collect::<Option<_>>()?,
+        ),
+        Variable::Object(fields) => Value::Object(
+            fields
+                .iter()
+                .map(|(name, field)| Some((name.clone(), to_json(field)?)))
+                .collect::<Option<_>>()?,
+        ),
+        Variable::Expref(_) => return None,
+    })
+}
+
+/// Whether the expression's result is a multi-select: `[a, b]`, `{a: a}`, or one after a
+/// `.` or `|` (`body | [a, b]`).
+fn ends_in_multi_select(ast: &Ast) -> bool {
+    match ast {
+        Ast::MultiList { .. } | Ast::MultiHash { .. } => true,
+        Ast::Subexpr { rhs, .. } => ends_in_multi_select(rhs),
+        _ => false,
     }
 }
 
-fn split_top_level(text: &str, separator: char) -> Vec<&str> {
-    let mut parts = Vec::new();
-    let mut in_quotes = false;
-    let mut start = 0;
-    for (i, c) in text.char_indices() {
-        match c {
-            '"' => in_quotes = !in_quotes,
-            c if c == separator && !in_quotes => {
-                parts.push(&text[start..i]);
-                start = i + c.len_utf8();
+/// A library error as one line: the reason and where it is.
+fn describe(error: &JmespathError) -> String {
+    format!("{} (column {})", error.reason, error.column + 1)
+}
+
+/// `powertools_json(string)`: the JSON the string holds; an error when it holds none.
+fn powertools_json(args: &[Rcvar], ctx: &mut Context<'_>) -> Result<Rcvar, JmespathError> {
+    let text = args
+        .first()
+        .and_then(|arg| arg.as_string())
+        .ok_or_else(|| {
+            JmespathError::from_ctx(
+                ctx,
+                ErrorReason::Parse("powertools_json takes a string".to_owned()),
+            )
+        })?;
+    Variable::from_json(text).map(Rcvar::new).map_err(|detail| {
+        JmespathError::from_ctx(
+            ctx,
+            ErrorReason::Parse(format!("powertools_json: not JSON: {detail}")),
+        )
+    })
+}
+
+/// The implicit parse: a string that holds JSON becomes that JSON; anything else is unchanged.
+fn parse_if_json(args: &[Rcvar], _: &mut Context<'_>) -> Result<Rcvar, JmespathError> {
+    let Some(value) = args.first() else {
+        return Ok(Rcvar::new(Variable::Null));
+    };
+    Ok(value
+        .as_string()
+        .and_then(|text| Variable::from_json(text).ok())
+        .map_or_else(|| value.clone(), Rcvar::new))
+}
+
+/// Puts the implicit parse before every field and index step (they give `null` on a string, so
+/// only those results change) and refuses functions the runtime does not know, at compile time
+/// rather than on the first event.
+fn with_implicit_json(ast: Ast) -> Result<Ast, String> {
+    let inner = |node: Box<Ast>| with_implicit_json(*node).map(Box::new);
+    Ok(match ast {
+        Ast::Field { offset, .. } | Ast::Index { offset, .. } => Ast::Subexpr {
+            offset,
+            lhs: Box::new(Ast::Function {
+                offset,
+                name: PARSE_IF_JSON.to_owned(),
+                args: vec![Ast::Identity { offset }],
+            }),
+            rhs: Box::new(ast),
+        },
+        Ast::Function { offset, name, args } => {
+            if RUNTIME.get_function(&name).is_none() {
+                return Err(format!("unknown function `{name}`"));
             }
-            _ => {}
-        }
-    }
-    parts.push(&text[start..]);
-    parts.into_iter().filter(|p| !p.trim().is_empty()).collect()
-}
-
-fn parse_path(path: &str) -> Result<Vec<Step>, &'static str> {
-    if path.is_empty() {
-        return Err("a path is empty");
-    }
-    let mut steps = Vec::new();
-    for segment in split_top_level(path, '.') {
-        let segment = segment.trim();
-        if let Some(quoted) = segment.strip_prefix('"') {
-            let name = quoted
-                .strip_suffix('"')
-                .ok_or("a quoted name is not closed")?;
-            steps.push(Step::Field(name.to_owned()));
-            continue;
-        }
-        let (name, mut rest) = match segment.find('[') {
-            Some(at) => (&segment[..at], &segment[at..]),
-            None => (segment, ""),
-        };
-        if !name.is_empty() {
-            if !name
-                .chars()
-                .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
-            {
-                return Err("a name has characters that need quotes");
+            Ast::Function {
+                offset,
+                name,
+                args: args
+                    .into_iter()
+                    .map(with_implicit_json)
+                    .collect::<Result<_, _>>()?,
             }
-            steps.push(Step::Field(name.to_owned()));
         }
-        while let Some(inner) = rest.strip_prefix('[') {
-            let end = inner.find(']').ok_or("an index is not closed")?;
-            let index = inner[..end]
-                .trim()
-                .parse::<usize>()
-                .map_err(|_| "an index must be a non-negative number")?;
-            steps.push(Step::Index(index));
-            rest = &inner[end + 1..];
-        }
-        if !rest.is_empty() {
-            return Err("unexpected characters after an index");
-        }
-    }
-    if steps.is_empty() {
-        return Err("a path is empty");
-    }
-    Ok(steps)
-}
-
-fn walk(event: &Value, steps: &[Step]) -> Option<Value> {
-    let mut current = event.clone();
-    for step in steps {
-        if let Value::String(text) = &current {
-            current = serde_json::from_str(text).ok()?;
-        }
-        current = match (step, current) {
-            (Step::Field(name), Value::Object(mut map)) => map.remove(name)?,
-            (Step::Index(i), Value::Array(mut items)) if *i < items.len() => items.swap_remove(*i),
-            _ => return None,
-        };
-    }
-    Some(current)
+        Ast::Comparison {
+            offset,
+            comparator,
+            lhs,
+            rhs,
+        } => Ast::Comparison {
+            offset,
+            comparator,
+            lhs: inner(lhs)?,
+            rhs: inner(rhs)?,
+        },
+        Ast::Condition {
+            offset,
+            predicate,
+            then,
+        } => Ast::Condition {
+            offset,
+            predicate: inner(predicate)?,
+            then: inner(then)?,
+        },
+        Ast::Expref { offset, ast } => Ast::Expref {
+            offset,
+            ast: inner(ast)?,
+        },
+        Ast::Flatten { offset, node } => Ast::Flatten {
+            offset,
+            node: inner(node)?,
+        },
+        Ast::Not { offset, node } => Ast::Not {
+            offset,
+            node: inner(node)?,
+        },
+        Ast::ObjectValues { offset, node } => Ast::ObjectValues {
+            offset,
+            node: inner(node)?,
+        },
+        Ast::MultiList { offset, elements } => Ast::MultiList {
+            offset,
+            elements: elements
+                .into_iter()
+                .map(with_implicit_json)
+                .collect::<Result<_, _>>()?,
+        },
+        Ast::MultiHash { offset, elements } => Ast::MultiHash {
+            offset,
+            elements: elements
+                .into_iter()
+                .map(|pair| {
+                    with_implicit_json(pair.value).map(|value| KeyValuePair {
+                        key: pair.key,
+                        value,
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        },
+        Ast::Projection { offset, lhs, rhs } => Ast::Projection {
+            offset,
+            lhs: inner(lhs)?,
+            rhs: inner(rhs)?,
+        },
+        Ast::And { offset, lhs, rhs } => Ast::And {
+            offset,
+            lhs: inner(lhs)?,
+            rhs: inner(rhs)?,
+        },
+        Ast::Or { offset, lhs, rhs } => Ast::Or {
+            offset,
+            lhs: inner(lhs)?,
+            rhs: inner(rhs)?,
+        },
+        Ast::Subexpr { offset, lhs, rhs } => Ast::Subexpr {
+            offset,
+            lhs: inner(lhs)?,
+            rhs: inner(rhs)?,
+        },
+        leaf @ (Ast::Identity { .. } | Ast::Literal { .. } | Ast::Slice { .. }) => leaf,
+    })
 }
 
 /// SHA-256 of the value's JSON with keys sorted (serde_json's map is ordered), hex encoded.
@@ -202,17 +359,124 @@ mod tests {
     fn invalid_expressions_say_why() {
         for (expression, reason) in [
             ("", "empty"),
-            ("[]", "empty"),
-            ("a.\"b", "not closed"),
-            ("a[x]", "non-negative number"),
-            ("a[1", "not closed"),
-            ("a b", "need quotes"),
-            ("a[1]x", "unexpected characters"),
+            ("  ", "empty"),
+            ("a.\"b", "Unclosed"),
+            ("a[x]", "Expected number"),
+            ("a[1", "found Eof"),
+            ("a b", "Did not parse the complete expression"),
+            ("a.", "column 3"),
+            ("nope(body)", "unknown function `nope`"),
+            ("headers.idempotency-key", "needs double quotes"),
         ] {
             let err = Selection::parse(expression).unwrap_err();
             assert!(err.reason.contains(reason), "{expression}: {err}");
             assert!(err.to_string().contains(expression), "{err}");
         }
+    }
+
+    #[test]
+    fn full_jmespath_filters_functions_pipes_and_slices() {
+        let event = json!({
+            "Records": [
+                {"eventSource": "aws:s3", "id": "s-1"},
+                {"eventSource": "aws:sqs", "id": "q-1", "body": "{\"orderId\":\"o-1\"}"},
+                {"eventSource": "aws:sqs", "id": "q-2"}
+            ],
+            "detail": {"items": [3, 1, 2]}
+        });
+        let pick = |e: &str| Selection::parse(e).unwrap().select(&event);
+        assert_eq!(
+            pick("Records[?eventSource == 'aws:sqs'].id"),
+            Some(json!(["q-1", "q-2"]))
+        );
+        assert_eq!(
+            pick("Records[?eventSource == 'aws:sqs'] | [0].id"),
+            Some(json!("q-1"))
+        );
+        assert_eq!(pick("Records[-1].id"), Some(json!("q-2")));
+        assert_eq!(pick("sort(detail.items)"), Some(json!([1, 2, 3])));
+        assert_eq!(pick("length(Records)"), Some(json!(3)));
+        assert_eq!(pick("detail.items[:2]"), Some(json!([3, 1])));
+        assert_eq!(
+            pick("{id: Records[0].id, n: length(detail.items)}"),
+            Some(json!({"id": "s-1", "n": 3}))
+        );
+        assert_eq!(pick("Records[1].body.orderId"), Some(json!("o-1")));
+        assert_eq!(pick("Records[*].powertools_json(body).orderId"), None);
+        assert_eq!(
+            pick("Records[?body].powertools_json(body).orderId"),
+            Some(json!(["o-1"]))
+        );
+    }
+
+    #[test]
+    fn powertools_json_parses_a_string_and_selects_what_the_implicit_parse_selects() {
+        let event = json!({"body": "{\"orderId\":\"o-1\",\"lines\":[{\"sku\":\"A\"}]}", "text": "not json", "n": 4});
+        let pick = |e: &str| Selection::parse(e).unwrap().select(&event);
+        assert_eq!(pick("powertools_json(body).orderId"), Some(json!("o-1")));
+        assert_eq!(
+            pick("powertools_json(body).lines[0].sku"),
+            pick("body.lines[0].sku")
+        );
+        assert_eq!(
+            pick("powertools_json(body)"),
+            Some(json!({"orderId": "o-1", "lines": [{"sku": "A"}]}))
+        );
+        // A string that holds no JSON, or no string: nothing selected (as a missing key).
+        assert_eq!(pick("powertools_json(text)"), None);
+        assert_eq!(pick("powertools_json(n)"), None);
+        assert_eq!(pick("powertools_json(missing)"), None);
+        // Without a following step a string stays a string: `body` is the text as sent.
+        assert_eq!(pick("body"), event.get("body").cloned());
+        assert_eq!(pick("text.length"), None);
+    }
+
+    #[test]
+    fn nulls_and_expression_references_select_nothing() {
+        let event = json!({"a": "x", "items": [], "none": [null, null]});
+        let pick = |e: &str| Selection::parse(e).unwrap().select(&event);
+        assert_eq!(pick("missing"), None);
+        assert_eq!(pick("[missing, other]"), None);
+        assert_eq!(pick("{m: missing, o: other}"), None);
+        assert_eq!(pick("a | [missing, other]"), None);
+        assert_eq!(pick("[a, missing]"), Some(json!(["x", null])));
+        assert_eq!(
+            pick("{a: a, m: missing}"),
+            Some(json!({"a": "x", "m": null}))
+        );
+        // Not a multi-select: an array is a value, as before, even empty or all null.
+        assert_eq!(pick("items"), Some(json!([])));
+        assert_eq!(pick("none"), Some(json!([null, null])));
+        assert_eq!(pick("&a"), None);
+        assert_eq!(pick("[a, &a]"), None);
+    }
+
+    #[test]
+    fn a_hyphenated_name_quoted_selects_what_the_subset_selected_unquoted() {
+        // The subset took `headers.content-type`; JMESPath refuses it and takes the quoted name,
+        // which selects the same value: the key (pinned below) does not change.
+        assert!(Selection::parse("headers.content-type").is_err());
+        let event = json!({"headers": {"content-type": "application/json"}});
+        let selected = Selection::parse(r#"headers."content-type""#)
+            .unwrap()
+            .select(&event);
+        assert_eq!(selected, Some(json!("application/json")));
+    }
+
+    #[test]
+    fn a_selection_is_shared_by_concurrent_invocations() {
+        fn send_sync<T: Send + Sync + 'static>() {}
+        send_sync::<Selection>();
+        let selection = Selection::parse("[headers.\"idempotency-key\", body.orderId]").unwrap();
+        std::thread::scope(|scope| {
+            for i in 0..8 {
+                let selection = &selection;
+                scope.spawn(move || {
+                    let event = json!({"headers": {"idempotency-key": format!("k-{i}")}, "body": format!("{{\"orderId\":{i}}}")});
+                    assert_eq!(selection.select(&event), Some(json!([format!("k-{i}"), i])));
+                });
+            }
+        });
     }
 
     /// Record keys already stored must still match: these hashes were computed by the
