@@ -130,6 +130,8 @@ export class LocalFunction {
   private server?: Server;
   private runtimeApi?: string;
   private artifact?: ExtractedArtifact;
+  /** The one preparation in progress or done (see `prepare`). */
+  private preparing?: Promise<void>;
   private environment?: Environment;
   /** Invocations started and not yet reported, by request id. */
   private readonly inFlight = new Map<string, Invocation>();
@@ -164,9 +166,22 @@ export class LocalFunction {
     );
   }
 
-  /** Unzips the artifact and opens the Runtime API endpoint; idempotent. */
+  /**
+   * Unzips the artifact and opens the Runtime API endpoint; idempotent. Invocations that arrive
+   * together at a fresh function (Managed Instances, `invoke --concurrency`) share one preparation:
+   * one unzipped task root and one endpoint, which `stop` removes.
+   */
   async prepare(): Promise<void> {
     if (this.stopped) throw new EmulatorError(`${this.name} was stopped`, 'Stopped');
+    this.preparing ??= this.prepareOnce().catch((error: unknown) => {
+      // A failed preparation (a bad artifact) is tried again by the next invocation.
+      this.preparing = undefined;
+      throw error;
+    });
+    await this.preparing;
+  }
+
+  private async prepareOnce(): Promise<void> {
     this.artifact ??= await extractArtifact(this.options.artifact);
     if (!this.server) {
       const server = createServer((req, res) => this.route(req, res));

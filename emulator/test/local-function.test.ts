@@ -1,4 +1,6 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { extractArtifact, LocalFunction, type LocalFunctionOptions } from '../src/index.ts';
 import { artifactWithoutBootstrap, testArtifact } from './helpers.ts';
@@ -267,6 +269,27 @@ describe('LocalFunction with maxConcurrency (Lambda Managed Instances)', () => {
     }
     // One environment served them all: a single cold start.
     expect(reports.filter((report) => report.coldStart)).toHaveLength(1);
+  });
+
+  it('prepares a fresh function once when its first invocations arrive together: one task root, removed by stop', async () => {
+    // The artifact is unzipped under the temporary folder: give this test its own to count in.
+    const previous = process.env.TMPDIR;
+    const tmp = await mkdtemp(join(tmpdir(), 'ferrule-prepare-'));
+    process.env.TMPDIR = tmp;
+    try {
+      const local = await fn('concurrent', { maxConcurrency: 8, timeoutSeconds: 30 });
+      const reports = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => local.invoke({ name: `caller-${i}`, holdMs: 5 })),
+      );
+      expect(reports.every((report) => report.outcome.kind === 'success')).toBe(true);
+      expect((await readdir(tmp)).filter((entry) => entry.startsWith('ferrule-task-'))).toHaveLength(1);
+      await local.stop();
+      expect((await readdir(tmp)).filter((entry) => entry.startsWith('ferrule-task-'))).toEqual([]);
+    } finally {
+      if (previous === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = previous;
+      await rm(tmp, { recursive: true, force: true });
+    }
   });
 
   it('runs the invocations at the same time: 8 meet inside the runtime at once', async () => {
