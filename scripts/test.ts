@@ -273,8 +273,8 @@ const suites: Suite[] = [
   },
   {
     // `ferrule new function` into a copy of the repository, checked as npm test checks a function.
-    // http and sqs here; every trigger with FERRULE_SCAFFOLD=all (npm run test:scaffold).
-    name: `scaffold: ${process.env.FERRULE_SCAFFOLD === 'all' ? 'every trigger' : 'http and sqs'} scaffolded into a copy, then fmt, clippy, tests, build, invoke, tsc, biome, synth + cfn-lint, rule packs`,
+    // http and a function added to the orders service here; every trigger with FERRULE_SCAFFOLD=all (npm run test:scaffold).
+    name: `scaffold: ${process.env.FERRULE_SCAFFOLD === 'all' ? 'every trigger' : 'http and an orders-service function'} scaffolded into a copy, then fmt, clippy, tests, build, invoke, tsc, biome, synth + cfn-lint, rule packs`,
     group: 'scaffold',
     lane: 'rust',
     run: async (env) => {
