@@ -24,7 +24,7 @@ import {
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { type InvokeReport, LocalFunction } from '@ferrule/emulator';
-import { ordersTableSchema } from '@ferrule/infrastructure/orders-table';
+import { ordersTableKeys, ordersTableSchema } from '@ferrule/infrastructure/orders-table';
 import { type MotoServer, startMoto } from '@ferrule/toolchain/moto';
 import { artifactPath } from '@ferrule/toolchain/project';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -342,14 +342,7 @@ async function createOrdersTable(name: string) {
       new CreateTableCommand({
         TableName: name,
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: schema.partitionKey, AttributeType: 'S' },
-          { AttributeName: schema.sortKey, AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: schema.partitionKey, KeyType: 'HASH' },
-          { AttributeName: schema.sortKey, KeyType: 'RANGE' },
-        ],
+        ...ordersTableKeys(),
       }),
     );
   } finally {

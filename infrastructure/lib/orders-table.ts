@@ -42,3 +42,24 @@ export function ordersTableSchema(): OrdersTableSchema {
   ) as OrdersTableSchema;
   return schema;
 }
+
+/**
+ * The key attributes and key schema of the orders table, in the shape DynamoDB's CreateTable
+ * takes: for tests and the benchmark, which create the table in moto without CDK.
+ */
+export function ordersTableKeys(): {
+  AttributeDefinitions: { AttributeName: string; AttributeType: 'S' }[];
+  KeySchema: { AttributeName: string; KeyType: 'HASH' | 'RANGE' }[];
+} {
+  const { partitionKey, sortKey } = ordersTableSchema();
+  return {
+    AttributeDefinitions: [
+      { AttributeName: partitionKey, AttributeType: 'S' },
+      { AttributeName: sortKey, AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: partitionKey, KeyType: 'HASH' },
+      { AttributeName: sortKey, KeyType: 'RANGE' },
+    ],
+  };
+}

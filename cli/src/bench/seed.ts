@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { ordersTableSchema } from '@ferrule/infrastructure/orders-table';
+import { ordersTableKeys, ordersTableSchema } from '@ferrule/infrastructure/orders-table';
 import { SEED } from './subjects.ts';
 
 function clientConfig(environment: Readonly<Record<string, string>>) {
@@ -84,19 +84,11 @@ export async function seedMoto(environment: Readonly<Record<string, string>>): P
   const secrets = new SecretsManagerClient(config);
   await secrets.send(new CreateSecretCommand({ Name: SEED.secret.id, SecretString: SEED.secret.value }));
   const dynamodb = new DynamoDBClient(config);
-  const schema = ordersTableSchema();
   await dynamodb.send(
     new CreateTableCommand({
       TableName: SEED.table,
       BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: schema.partitionKey, AttributeType: 'S' },
-        { AttributeName: schema.sortKey, AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: schema.partitionKey, KeyType: 'HASH' },
-        { AttributeName: schema.sortKey, KeyType: 'RANGE' },
-      ],
+      ...ordersTableKeys(),
     }),
   );
   await dynamodb.send(
