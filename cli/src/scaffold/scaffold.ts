@@ -211,8 +211,12 @@ export function planScaffold(request: ScaffoldRequest): { trigger: Trigger; plan
   }
 
   for (const index of request.indexes ?? []) {
-    const problem = resourceNameProblem('index', index);
-    if (problem && !/^[A-Za-z][A-Za-z0-9_.-]{2,254}$/.test(index)) throw new CliError(problem);
+    // DynamoDB's own rule for index names (3-255 of letters, digits, _ . -); a letter first here.
+    if (!/^[A-Za-z][A-Za-z0-9_.-]{2,254}$/.test(index)) {
+      throw new CliError(
+        `--index \`${index}\` is not an index name; use 3 to 255 letters, digits, _ . or -, starting with a letter (for example byStatus)`,
+      );
+    }
   }
   const plan = planFiles(root, name, trigger, description, { ...request, service }, tableUses, offer);
   return { trigger, plan };
