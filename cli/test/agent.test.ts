@@ -1,10 +1,20 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '@ferrule/toolchain/project';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadEvals } from '../src/agent/evals.ts';
+import { loadEvals, prepareCopy } from '../src/agent/evals.ts';
 import { editedFile, formatAfterEdit } from '../src/agent/hooks.ts';
 import { formatJson, GENERATED_MARKER, renderProjections } from '../src/agent/projections.ts';
 import { loadSources } from '../src/agent/sources.ts';
@@ -268,6 +278,56 @@ describe('skill evals', () => {
         edited.set(step.replace, text.replace(step.find, step.with));
       }
     }
+  });
+});
+
+describe('the skill eval copy', () => {
+  let root: string;
+  let copy: string | undefined;
+
+  beforeEach(() => {
+    // A repository in miniature: a workspace package linked as npm links it, and a dependency.
+    root = mkdtempSync(join(tmpdir(), 'ferrule-eval-root-'));
+    mkdirSync(join(root, 'infrastructure/lib'), { recursive: true });
+    writeFileSync(join(root, 'infrastructure/lib/index.ts'), 'export const stack = 1;\n');
+    mkdirSync(join(root, 'node_modules/@ferrule'), { recursive: true });
+    symlinkSync('../../infrastructure', join(root, 'node_modules/@ferrule/infrastructure'));
+    mkdirSync(join(root, 'node_modules/zod'));
+    writeFileSync(join(root, 'node_modules/zod/package.json'), '{"name":"zod"}\n');
+  });
+
+  afterEach(() => {
+    rmSync(root, { recursive: true, force: true });
+    if (copy) rmSync(copy, { recursive: true, force: true });
+  });
+
+  it('resolves workspace packages to its own sources and dependencies to the installed ones', () => {
+    copy = prepareCopy(root);
+    // Twice: the second run finds the links of the first in place.
+    expect(prepareCopy(root)).toBe(copy);
+    expect(realpathSync(join(copy, 'node_modules/@ferrule/infrastructure'))).toBe(
+      realpathSync(join(copy, 'infrastructure')),
+    );
+    expect(realpathSync(join(copy, 'node_modules/zod'))).toBe(realpathSync(join(root, 'node_modules/zod')));
+    expect(readFileSync(join(copy, 'node_modules/@ferrule/infrastructure/lib/index.ts'), 'utf8')).toContain(
+      'stack',
+    );
+  });
+
+  it('replaces a node_modules linked as a whole by an earlier copy, and drops packages no longer installed', () => {
+    copy = prepareCopy(root);
+    rmSync(join(copy, 'node_modules'), { recursive: true });
+    symlinkSync(join(root, 'node_modules'), join(copy, 'node_modules'));
+    rmSync(join(root, 'node_modules/zod'), { recursive: true });
+    prepareCopy(root);
+    expect(realpathSync(join(copy, 'node_modules/@ferrule/infrastructure'))).toBe(
+      realpathSync(join(copy, 'infrastructure')),
+    );
+    expect(existsSync(join(copy, 'node_modules/zod'))).toBe(false);
+    // The repository's own node_modules is untouched.
+    expect(realpathSync(join(root, 'node_modules/@ferrule/infrastructure'))).toBe(
+      realpathSync(join(root, 'infrastructure')),
+    );
   });
 });
 

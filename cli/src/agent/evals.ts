@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import {
   existsSync,
+  lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -97,7 +99,7 @@ const NOT_COPIED = new Set([
   '.tools',
   '.ferrule',
 ]);
-const LINKED = ['node_modules', '.venv', '.tools'] as const;
+const LINKED = ['.venv', '.tools'] as const;
 
 /**
  * Cargo settings of the eval copy. The copy shares the runner's target folder so registry
@@ -177,7 +179,8 @@ function pruneEmptyFolders(dir: string): boolean {
  * its crates stay valid between runs), brought back to this repository's content before each
  * run. Unchanged files keep their timestamps, so Cargo rebuilds only what differs; a file that
  * differs (an earlier eval's edit, or a change here) gets the current time, so the crate that
- * holds it is rebuilt. node_modules, .venv and .tools are symlinks.
+ * holds it is rebuilt. .venv and .tools are symlinks; node_modules is linked package by package
+ * (see linkDependencies).
  */
 export function prepareCopy(root: string = projectRoot): string {
   const copy = join(
@@ -210,9 +213,63 @@ export function prepareCopy(root: string = projectRoot): string {
       symlinkSync(join(root, linked), join(copy, linked));
     }
   }
+  linkDependencies(root, copy);
   // Build output of an earlier run would make the copy look built.
   for (const output of ['dist', 'cdk.out']) rmSync(join(copy, output), { recursive: true, force: true });
   return copy;
+}
+
+/**
+ * The copy's node_modules: a folder of links to the repository's installed packages, except the
+ * workspace packages (`@ferrule/*`), whose relative links are recreated so they point into the
+ * copy. With the whole node_modules linked, `@ferrule/infrastructure` would resolve to the
+ * repository's sources while relative imports reach the copy's: the compiler then sees two
+ * declarations of one class, and an eval's edit to a workspace package would go unseen.
+ */
+function linkDependencies(root: string, copy: string) {
+  const source = join(root, 'node_modules');
+  const target = join(copy, 'node_modules');
+  if (!existsSync(source)) return;
+  // An earlier copy linked node_modules as a whole.
+  if (linkTarget(target) !== undefined) rmSync(target);
+  syncFolder(target, readdirSync(source), (entry) => {
+    if (entry !== WORKSPACE_SCOPE) return ensureLink(join(target, entry), join(source, entry));
+    const scope = join(source, entry);
+    syncFolder(join(target, entry), readdirSync(scope), (name) =>
+      // npm's workspace links are relative (`../../cli`), so the same text points into the copy.
+      ensureLink(join(target, entry, name), readlinkSync(join(scope, name))),
+    );
+  });
+}
+
+/** npm links each workspace package under this scope. */
+const WORKSPACE_SCOPE = '@ferrule';
+
+/** Makes `dir` a folder holding exactly `entries`, each set up by `put`. */
+function syncFolder(dir: string, entries: readonly string[], put: (entry: string) => void) {
+  if (linkTarget(dir) !== undefined) rmSync(dir);
+  mkdirSync(dir, { recursive: true });
+  const wanted = new Set(entries);
+  for (const entry of readdirSync(dir)) {
+    if (!wanted.has(entry)) rmSync(join(dir, entry), { recursive: true, force: true });
+  }
+  for (const entry of wanted) put(entry);
+}
+
+function ensureLink(path: string, to: string) {
+  const current = linkTarget(path);
+  if (current === to) return;
+  rmSync(path, { recursive: true, force: true });
+  symlinkSync(to, path);
+}
+
+/** Where the link at `path` points, or undefined when there is no link there. */
+function linkTarget(path: string): string | undefined {
+  try {
+    return lstatSync(path).isSymbolicLink() ? readlinkSync(path) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function runIn(copy: string, command: string, env: NodeJS.ProcessEnv): Promise<CommandResult> {
