@@ -17,10 +17,16 @@ const runtimeScript = join(root, 'emulator/test/fixtures/runtime.mjs');
 /** moto from the test bed (`npm test` sets AWS_ENDPOINT_URL), else a server started here. */
 export async function motoEndpoint(): Promise<{ endpoint: string; stop: () => Promise<void> }> {
   if (process.env.AWS_ENDPOINT_URL) return { endpoint: process.env.AWS_ENDPOINT_URL, stop: async () => {} };
-  const bin = join(root, '.venv/bin/moto_server');
-  if (!existsSync(bin)) throw new Error('moto is not installed in .venv: run `npm run setup`');
+  if (!existsSync(join(root, '.venv/bin/moto_server'))) {
+    throw new Error('moto is not installed in .venv: run `npm run setup`');
+  }
   const port = await freePort();
-  const child: ChildProcess = spawn(bin, ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  // As the toolchain starts it (toolchain/src/moto.ts): DynamoDB requests atomic.
+  const child: ChildProcess = spawn(
+    join(root, '.venv/bin/python'),
+    [join(root, 'toolchain/moto/serve.py'), '-H', '127.0.0.1', '-p', String(port)],
+    { stdio: 'ignore' },
+  );
   const endpoint = `http://127.0.0.1:${port}`;
   for (let attempt = 0; ; attempt += 1) {
     try {

@@ -1,4 +1,10 @@
 import { createConnection } from 'node:net';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { resetMoto, startMoto } from '../testbed/moto.ts';
 
@@ -46,5 +52,94 @@ describe('moto test bed', () => {
     }
     expect(await portIsOpen(moto.endpoint)).toBe(false);
     await moto.stop();
+  });
+});
+
+describe('moto as the toolchain starts it', () => {
+  const client = (endpoint: string) =>
+    new DynamoDBClient({
+      region: 'eu-west-1',
+      endpoint,
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+      maxAttempts: 1,
+    });
+
+  it('lets one of eight concurrent conditional writes on a key through, as DynamoDB does', async () => {
+    // moto_server alone let two through in 11 of 300 such rounds on a loaded machine.
+    const moto = await startMoto();
+    const dynamodb = client(moto.endpoint);
+    try {
+      await dynamodb.send(
+        new CreateTableCommand({
+          TableName: 'claims',
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        }),
+      );
+      const winners: number[] = [];
+      for (let round = 0; round < 100; round += 1) {
+        const claims = await Promise.allSettled(
+          Array.from({ length: 8 }, (_, claimant) =>
+            dynamodb.send(
+              new PutItemCommand({
+                TableName: 'claims',
+                Item: { pk: { S: `key-${round}` }, claimant: { N: String(claimant) } },
+                // ferrule-idempotency's claim: a new key, an expired record or an abandoned one.
+                ConditionExpression:
+                  'attribute_not_exists(#pk) OR #expiry < :now OR (#status = :inprogress AND attribute_exists(#until) AND #until < :now_ms)',
+                ExpressionAttributeNames: {
+                  '#pk': 'pk',
+                  '#expiry': 'expiry',
+                  '#status': 'status',
+                  '#until': 'until',
+                },
+                ExpressionAttributeValues: {
+                  ':now': { N: '1' },
+                  ':now_ms': { N: '1000' },
+                  ':inprogress': { S: 'INPROGRESS' },
+                },
+              }),
+            ),
+          ),
+        );
+        winners.push(claims.filter((claim) => claim.status === 'fulfilled').length);
+        for (const claim of claims) {
+          if (claim.status === 'rejected') {
+            expect((claim.reason as Error).name).toBe('ConditionalCheckFailedException');
+          }
+        }
+      }
+      expect(winners.filter((count) => count !== 1)).toEqual([]);
+    } finally {
+      dynamodb.destroy();
+      await moto.stop();
+    }
+  }, 300_000);
+
+  it('answers DynamoDB while an SQS long poll waits', async () => {
+    const moto = await startMoto();
+    const dynamodb = client(moto.endpoint);
+    try {
+      const created = await sqs(moto.endpoint, { Action: 'CreateQueue', QueueName: 'idle' });
+      const queueUrl = /<QueueUrl>([^<]+)<\/QueueUrl>/.exec(created.text)?.[1];
+      expect(queueUrl).toBeDefined();
+      let polled = false;
+      const poll = sqs(moto.endpoint, {
+        Action: 'ReceiveMessage',
+        QueueUrl: queueUrl ?? '',
+        WaitTimeSeconds: '20',
+      }).then(() => {
+        polled = true;
+      });
+      await dynamodb.send(new ListTablesCommand({}));
+      expect(polled).toBe(false);
+      // A message ends the poll.
+      await sqs(moto.endpoint, { Action: 'SendMessage', QueueUrl: queueUrl ?? '', MessageBody: 'done' });
+      await poll;
+    } finally {
+      dynamodb.destroy();
+      await moto.stop();
+    }
   });
 });

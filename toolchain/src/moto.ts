@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ToolError } from './errors.ts';
-import { paths } from './project.ts';
+import { paths, projectRoot } from './project.ts';
 
 export interface MotoServer {
   /** `http://127.0.0.1:<port>`: what `AWS_ENDPOINT_URL` is set to for the tests. */
@@ -28,6 +28,18 @@ export function freePort(): Promise<number> {
 }
 
 /**
+ * The command that serves moto on `port`: moto_server's own options, through
+ * toolchain/moto/serve.py, which makes each DynamoDB request atomic as DynamoDB does (moto's
+ * threads otherwise let two conditional writes on one key both succeed).
+ */
+export function motoCommand(port: number): { command: string; args: string[] } {
+  return {
+    command: join(paths.venvBin, 'python'),
+    args: [join(projectRoot, 'toolchain/moto/serve.py'), '-H', '127.0.0.1', '-p', String(port)],
+  };
+}
+
+/**
  * Starts moto's server on a free loopback port from the project's virtualenv and
  * waits until it answers. The caller must call `stop()` (the test runner does so in
  * a `finally`, and on SIGINT/SIGTERM).
@@ -37,7 +49,8 @@ export async function startMoto(options: { readyTimeoutMs?: number } = {}): Prom
   if (!existsSync(bin)) throw new ToolError('moto is not installed in .venv; run `npm run setup`');
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(bin, ['-H', '127.0.0.1', '-p', String(port)], {
+  const { command, args } = motoCommand(port);
+  const child: ChildProcess = spawn(command, args, {
     stdio: ['ignore', 'ignore', 'pipe'],
     // moto builds botocore sessions inside: a shell profile this machine lacks (AWS_PROFILE) would
     // fail its calls with 500, so none of the shell's AWS settings reach it.

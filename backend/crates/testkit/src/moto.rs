@@ -75,25 +75,31 @@ pub fn unique_name(prefix: &str) -> String {
 }
 
 fn start() -> Result<String, MotoError> {
-    // The project-local virtualenv of the running checkout (see `crate::backend_dir`).
-    let bin = crate::backend_dir().join("../.venv/bin/moto_server");
+    // The project-local virtualenv of the running checkout (see `crate::backend_dir`), and the
+    // launcher every Ferrule tool starts moto with: moto_server with each DynamoDB request
+    // atomic, as DynamoDB handles it (toolchain/moto/serve.py says why).
+    let root = crate::backend_dir().join("..");
+    let bin = root.join(".venv/bin/moto_server");
     if !bin.exists() {
         return Err(MotoError::NotInstalled(bin));
     }
+    let python = root.join(".venv/bin/python");
+    let launcher = root.join("toolchain/moto/serve.py");
     let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .map_err(|e| MotoError::Start(e.to_string()))?;
     // The shell keeps moto alive only while this test process lives.
     let script = format!(
-        "\"$0\" -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; \
+        "\"$0\" \"$1\" -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; \
          while kill -0 {pid} 2>/dev/null; do sleep 1; done; kill $m",
         pid = std::process::id()
     );
     Command::new("sh")
         .arg("-c")
         .arg(script)
-        .arg(&bin)
+        .arg(&python)
+        .arg(&launcher)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
