@@ -19,7 +19,7 @@ use serde::Serialize;
 use crate::cursor;
 use crate::image;
 use crate::keys;
-use crate::stored::StoredOrder;
+use crate::stored::{StoredNotification, StoredOrder, StoredProfile};
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -336,7 +336,7 @@ impl CustomerProfiles for DynamoDbOrders {
             keys::customer_pk(profile.customer_id()),
             keys::PROFILE_SK.to_owned(),
             keys::PROFILE_ENTITY,
-            profile,
+            &StoredProfile::from(profile),
         )?;
         Ok(if self.put_if_absent("PutItem profile", item).await? {
             Registration::Created
@@ -356,12 +356,13 @@ impl CustomerProfiles for DynamoDbOrders {
         else {
             return Ok(None);
         };
-        serde_dynamo::from_item(item)
-            .map(Some)
-            .map_err(|error| RepositoryError::Corrupt {
-                key: format!("{pk}/{}", keys::PROFILE_SK),
-                reason: error.to_string(),
-            })
+        let corrupt = |reason: String| RepositoryError::Corrupt {
+            key: format!("{pk}/{}", keys::PROFILE_SK),
+            reason,
+        };
+        let stored: StoredProfile =
+            serde_dynamo::from_item(item).map_err(|error| corrupt(error.to_string()))?;
+        CustomerProfile::try_from(stored).map(Some).map_err(corrupt)
     }
 }
 
@@ -371,7 +372,7 @@ impl Notifications for DynamoDbOrders {
             keys::customer_pk(notification.customer_id()),
             keys::notification_sk(notification.event_id()),
             keys::NOTIFICATION_ENTITY,
-            notification,
+            &StoredNotification::from(notification),
         )?;
         Ok(if self.put_if_absent("PutItem notification", item).await? {
             Recorded::New
@@ -544,5 +545,96 @@ mod tests {
         let orders = DynamoDbOrders::lazy("orders-dev");
         assert_eq!(orders.table(), "orders-dev");
         assert!(format!("{orders:?}").contains("initialized: false"));
+    }
+
+    fn profile_item(profile: &CustomerProfile) -> Item {
+        to_item(
+            keys::customer_pk(profile.customer_id()),
+            keys::PROFILE_SK.to_owned(),
+            keys::PROFILE_ENTITY,
+            &StoredProfile::from(profile),
+        )
+        .unwrap()
+    }
+
+    fn profile(name: Option<&str>) -> CustomerProfile {
+        CustomerProfile::new(
+            CustomerId::parse("c-1").unwrap(),
+            orders_domain::Email::parse("grace@example.com").unwrap(),
+            name,
+            orders_domain::Timestamp::parse("2026-11-26T08:00:00Z").unwrap(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_profile_item_has_its_keys_entity_and_camel_case_fields() {
+        let named = profile(Some("Grace"));
+        let item = profile_item(&named);
+        assert_eq!(
+            item,
+            HashMap::from([
+                ("pk".to_owned(), s("CUSTOMER#c-1")),
+                ("sk".to_owned(), s("PROFILE")),
+                ("entity".to_owned(), s("PROFILE")),
+                ("customerId".to_owned(), s("c-1")),
+                ("email".to_owned(), s("grace@example.com")),
+                ("name".to_owned(), s("Grace")),
+                ("createdAt".to_owned(), s("2026-11-26T08:00:00.000Z")),
+            ])
+        );
+        let back: StoredProfile = serde_dynamo::from_item(item).unwrap();
+        assert_eq!(CustomerProfile::try_from(back).unwrap(), named);
+        let unnamed = profile_item(&profile(None));
+        assert!(!unnamed.contains_key("name"), "absent, not NULL");
+    }
+
+    #[test]
+    fn a_stored_profile_is_checked_again_when_read() {
+        let mut item = profile_item(&profile(Some("Grace")));
+        item.insert("name".to_owned(), s("a\u{7}b"));
+        let back: StoredProfile = serde_dynamo::from_item(item).unwrap();
+        let error = CustomerProfile::try_from(back).unwrap_err();
+        assert!(error.contains("name"), "{error}");
+    }
+
+    #[test]
+    fn a_notification_item_names_its_event_kind_and_message() {
+        let event = orders_domain::OrderEvent::placed(&sample_order());
+        let at = orders_domain::Timestamp::parse("2026-11-26T08:17:21Z").unwrap();
+        let note = Notification::for_event(&event, at);
+        let item = to_item(
+            keys::customer_pk(note.customer_id()),
+            keys::notification_sk(note.event_id()),
+            keys::NOTIFICATION_ENTITY,
+            &StoredNotification::from(&note),
+        )
+        .unwrap();
+        assert_eq!(
+            item,
+            HashMap::from([
+                (
+                    "pk".to_owned(),
+                    s("CUSTOMER#1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d")
+                ),
+                (
+                    "sk".to_owned(),
+                    s("NOTIFICATION#01M8BEWE407HD9W8BV0KBFG6HB:1")
+                ),
+                ("entity".to_owned(), s("NOTIFICATION")),
+                ("eventId".to_owned(), s("01M8BEWE407HD9W8BV0KBFG6HB:1")),
+                (
+                    "customerId".to_owned(),
+                    s("1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d")
+                ),
+                ("orderId".to_owned(), s("01M8BEWE407HD9W8BV0KBFG6HB")),
+                ("kind".to_owned(), s("OrderPlaced")),
+                (
+                    "message".to_owned(),
+                    s("We received your order 01M8BEWE407HD9W8BV0KBFG6HB (64.99 EUR).")
+                ),
+                ("recordedAt".to_owned(), s("2026-11-26T08:17:21.000Z")),
+            ])
+        );
     }
 }

@@ -1,13 +1,15 @@
-//! The stored order: the order item's attributes besides the keys (`pk`, `sk`, `entity`,
-//! see [`crate::keys`]), named as the table has always held them, and the JSON orders-api
-//! keeps as an idempotent response. The domain's `Order` has no wire format; this type is
-//! built from its snapshot and read back through `Order::restore`, which checks the
-//! invariants. The repository writes it and the stream decoder reads it; `dynamodb.rs`'
-//! tests pin it attribute for attribute, orders-api's its JSON byte for byte.
+//! The stored items: each item's attributes besides the keys (`pk`, `sk`, `entity`, see
+//! [`crate::keys`]), named as the table has always held them. The domain's types have no wire
+//! format; these are built from them and read back through their checked constructors.
+//!
+//! The stored order is also the JSON orders-api keeps as an idempotent response. It is built
+//! from the order's snapshot and read back through `Order::restore`, which checks the
+//! invariants. The repository writes it and the stream decoder reads it; `dynamodb.rs`' tests
+//! pin every item attribute for attribute, orders-api's the order's JSON byte for byte.
 
 use orders_domain::{
-    Currency, CustomerId, Order, OrderId, OrderItem, OrderSnapshot, OrderStatus, Quantity, Sku,
-    Timestamp, TrackingNumber,
+    Currency, CustomerId, CustomerProfile, Email, EventId, Notification, Order, OrderId, OrderItem,
+    OrderSnapshot, OrderStatus, Quantity, Sku, Timestamp, TrackingNumber,
 };
 use serde::{Deserialize, Serialize};
 
@@ -136,5 +138,70 @@ impl TryFrom<StoredOrder> for Order {
             version: stored.version,
         })
         .map_err(|error| error.to_string())
+    }
+}
+
+/// A customer profile as the table stores it (`CUSTOMER#<sub>` / `PROFILE`): camelCase
+/// attributes, no `name` when none was given. Read back through `CustomerProfile::new`, which
+/// checks the name again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct StoredProfile {
+    customer_id: CustomerId,
+    email: Email,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    created_at: Timestamp,
+}
+
+impl From<&CustomerProfile> for StoredProfile {
+    fn from(profile: &CustomerProfile) -> Self {
+        StoredProfile {
+            customer_id: profile.customer_id().clone(),
+            email: profile.email().clone(),
+            name: profile.name().map(str::to_owned),
+            created_at: profile.created_at(),
+        }
+    }
+}
+
+impl TryFrom<StoredProfile> for CustomerProfile {
+    /// Why the item is not a valid profile.
+    type Error = String;
+
+    fn try_from(stored: StoredProfile) -> Result<Self, Self::Error> {
+        CustomerProfile::new(
+            stored.customer_id,
+            stored.email,
+            stored.name.as_deref(),
+            stored.created_at,
+        )
+        .map_err(|error| error.to_string())
+    }
+}
+
+/// A notification as the table records it (`CUSTOMER#<sub>` / `NOTIFICATION#<event id>`); the
+/// kind is the event's name (`OrderShipped`). Written once per event, never read back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct StoredNotification<'a> {
+    event_id: &'a EventId,
+    customer_id: &'a CustomerId,
+    order_id: &'a OrderId,
+    kind: &'static str,
+    message: &'a str,
+    recorded_at: Timestamp,
+}
+
+impl<'a> From<&'a Notification> for StoredNotification<'a> {
+    fn from(notification: &'a Notification) -> Self {
+        StoredNotification {
+            event_id: notification.event_id(),
+            customer_id: notification.customer_id(),
+            order_id: notification.order_id(),
+            kind: notification.kind().as_str(),
+            message: notification.message(),
+            recorded_at: notification.recorded_at(),
+        }
     }
 }
