@@ -283,7 +283,7 @@ const suites: Suite[] = [
     },
   },
   {
-    name: 'e2e: one order through the reference service served by the local cloud; ferrule check and list on the built app; invoke against a local moto; logs --aws; ferrule deploy into moto',
+    name: 'e2e: one order through the reference service served by the local cloud; ferrule check and list on the built app; invoke against a local moto; MCP invoke; logs --aws; ferrule deploy into moto',
     group: 'e2e',
     lane: 'rust',
     run: async (env) => {

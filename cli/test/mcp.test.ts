@@ -10,57 +10,13 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildFunctions } from '@ferrule/toolchain/build';
-import { artifactPath, defaultPlatform, paths, projectRoot } from '@ferrule/toolchain/project';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { projectRoot } from '@ferrule/toolchain/project';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatJson } from '../src/agent/projections.ts';
 import { syncProjections } from '../src/agent/sync.ts';
 import { wiringFile } from '../src/scaffold/index.ts';
-
-const bin = join(projectRoot, 'cli/bin/ferrule.mjs');
-
-async function connect(root: string): Promise<Client> {
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
-  );
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [bin, 'mcp'],
-    cwd: root,
-    env: { ...env, FERRULE_ROOT: root },
-    stderr: 'pipe',
-  });
-  const client = new Client({ name: 'ferrule-test', version: '0.0.0' });
-  await client.connect(transport);
-  return client;
-}
-
-interface ToolResult {
-  readonly isError?: boolean;
-  readonly content: readonly { type: string; text?: string }[];
-}
-
-function text(result: ToolResult, index = 0): string {
-  return result.content[index]?.text ?? '';
-}
-
-/**
- * A tool call whose timeout is reset by each progress notification: a verify on a loaded machine
- * may take minutes; the server sends a notification at least every 15 s while it runs (a step
- * that prints nothing included), so the SDK's 60 s never passes without one.
- */
-const progressMessages: string[] = [];
-
-async function call(client: Client, name: string, args: Record<string, unknown> = {}): Promise<ToolResult> {
-  return (await client.callTool({ name, arguments: args }, undefined, {
-    onprogress: (progress) => {
-      progressMessages.push(progress.message ?? '');
-    },
-    resetTimeoutOnProgress: true,
-  })) as ToolResult;
-}
+import { bin, call, connect, progressMessages, text } from './mcp-client.ts';
 
 describe('ferrule MCP server (stdio) on this repository', () => {
   let client: Client;
@@ -173,30 +129,6 @@ describe('ferrule MCP server (stdio) on this repository', () => {
     expect(result.isError).toBe(true);
     expect(text(result)).toContain('declare-resource-use');
   });
-
-  const cargoLambda = existsSync(join(paths.venvBin, 'cargo-lambda'));
-  it.skipIf(!cargoLambda && !existsSync(artifactPath('hello-http', defaultPlatform)))(
-    'invoke runs hello-http with a fixture and returns the response, logs and report',
-    async () => {
-      if (!existsSync(artifactPath('hello-http', defaultPlatform))) {
-        await buildFunctions({ platform: defaultPlatform, functions: ['hello-http'], progress: 'quiet' });
-      }
-      const result = await call(client, 'invoke', { function: 'hello-http', event: 'apigw-http/get-hello' });
-      expect(result.isError).toBeFalsy();
-      const body = JSON.parse(text(result)) as {
-        outcome: string;
-        response: { statusCode: number; body: string };
-        logs: string[];
-        report: { durationMs: number; coldStart: boolean };
-      };
-      expect(body.outcome).toBe('success');
-      expect(body.response.statusCode).toBe(200);
-      expect(JSON.parse(body.response.body)).toEqual({ message: 'Hello, Ada!' });
-      expect(body.report.coldStart).toBe(true);
-      expect(Array.isArray(body.logs)).toBe(true);
-    },
-    300_000,
-  );
 });
 
 describe('ferrule MCP server: verify on a small project', () => {
