@@ -33,7 +33,7 @@ async function touchHandler(): Promise<void> {
 }
 
 /** Touch one handler, then build the workspace again in the same target folder. */
-export async function incrementalRebuild(platform: Platform, targetDir: string, lambdaDir: string) {
+async function incrementalRebuild(platform: Platform, targetDir: string, lambdaDir: string) {
   await touchHandler();
   return timedWorkspaceBuild(platform, targetDir, lambdaDir);
 }
