@@ -20,6 +20,7 @@ import { formatJson, GENERATED_MARKER, renderProjections } from '../src/agent/pr
 import { loadSources } from '../src/agent/sources.ts';
 import { checkProjections, describeCheck, syncProjections } from '../src/agent/sync.ts';
 import { firstRustProblem, summarize } from '../src/agent/verify.ts';
+import { changedFiles } from '../src/checks.ts';
 
 const bin = join(projectRoot, 'cli/bin/ferrule.mjs');
 
@@ -312,6 +313,18 @@ describe('the skill eval copy', () => {
     expect(readFileSync(join(copy, 'node_modules/@ferrule/infrastructure/lib/index.ts'), 'utf8')).toContain(
       'stack',
     );
+  });
+
+  it('is a git checkout of its starting state, so verify follows only what the steps change', async () => {
+    copy = prepareCopy(root);
+    expect(await changedFiles(copy)).toEqual([]);
+    writeFileSync(join(copy, 'infrastructure/lib/index.ts'), 'export const stack = 2;\n');
+    writeFileSync(join(copy, 'infrastructure/lib/added.ts'), 'export {};\n');
+    expect(await changedFiles(copy)).toEqual(['infrastructure/lib/added.ts', 'infrastructure/lib/index.ts']);
+    // The next run starts again from the repository's content, with no change.
+    prepareCopy(root);
+    expect(await changedFiles(copy)).toEqual([]);
+    expect(readFileSync(join(copy, 'infrastructure/lib/index.ts'), 'utf8')).toContain('stack = 1');
   });
 
   it('replaces a node_modules linked as a whole by an earlier copy, and drops packages no longer installed', () => {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   existsSync,
@@ -107,18 +108,46 @@ const LINKED = ['.venv', '.tools'] as const;
  * repository's: Cargo names them by their path relative to the workspace (the same in both)
  * and crates bake absolute paths in at compile time (`env!("CARGO_MANIFEST_DIR")` in
  * ferrule-testkit). A different debug-info level for workspace crates only gives them their
- * own artifacts; dependencies keep theirs (`package."*"` overrides the base profile).
+ * own artifacts. Dev: the base profile changes and dependencies keep theirs through the
+ * repository's own `profile.dev.package."*"`. Release: one override per workspace crate, since a
+ * changed base profile (even with `package."*"` restoring the setting) gave every dependency
+ * new artifacts, a full release build of the dependencies per eval run.
  */
-const EVAL_CARGO_CONFIG = `# Written by the skill evals (cli/src/agent/evals.ts): workspace crates get their own artifacts.
-[profile.dev]
-debug = "limited"
+function evalCargoConfig(copy: string): string {
+  const lines = [
+    '# Written by the skill evals (cli/src/agent/evals.ts): workspace crates get their own artifacts.',
+    '[profile.dev]',
+    'debug = "limited"',
+  ];
+  for (const name of workspaceCrates(copy)) {
+    lines.push('', `[profile.release.package.${JSON.stringify(name)}]`, 'debug = "line-tables-only"');
+  }
+  return `${lines.join('\n')}\n`;
+}
 
-[profile.release]
-debug = "line-tables-only"
-
-[profile.release.package."*"]
-debug = false
-`;
+/** The names of the workspace's crates (`cargo metadata`, no network, no build). */
+function workspaceCrates(copy: string): string[] {
+  try {
+    const metadata = JSON.parse(
+      execFileSync(
+        'cargo',
+        [
+          'metadata',
+          '--no-deps',
+          '--format-version',
+          '1',
+          '--offline',
+          '--manifest-path',
+          join(copy, 'backend/Cargo.toml'),
+        ],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 * 1024 * 1024 },
+      ),
+    ) as { packages: { name: string }[] };
+    return metadata.packages.map((pkg) => pkg.name).sort();
+  } catch {
+    return [];
+  }
+}
 
 function filesOf(root: string, dir = ''): string[] {
   const found: string[] = [];
@@ -207,7 +236,7 @@ export function prepareCopy(root: string = projectRoot): string {
   }
   pruneEmptyFolders(copy);
   mkdirSync(join(copy, '.cargo'), { recursive: true });
-  writeFileSync(join(copy, '.cargo/config.toml'), EVAL_CARGO_CONFIG);
+  writeFileSync(join(copy, '.cargo/config.toml'), evalCargoConfig(copy));
   for (const linked of LINKED) {
     if (existsSync(join(root, linked)) && !existsSync(join(copy, linked))) {
       symlinkSync(join(root, linked), join(copy, linked));
@@ -216,7 +245,38 @@ export function prepareCopy(root: string = projectRoot): string {
   linkDependencies(root, copy);
   // Build output of an earlier run would make the copy look built.
   for (const output of ['dist', 'cdk.out']) rmSync(join(copy, output), { recursive: true, force: true });
+  commitBase(copy);
   return copy;
+}
+
+/**
+ * Commits the copy as it is before the skill's steps, so the copy is a git checkout whose
+ * changes are the skill's, as in an agent's own checkout: `verify` then lints and tests the
+ * crates the change reaches and the TypeScript tests that cover it, not everything. Without git
+ * the copy stays a plain folder and verify checks the whole workspace.
+ */
+function commitBase(copy: string) {
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: copy, stdio: 'pipe' });
+  try {
+    if (!existsSync(join(copy, '.git'))) git('init', '--quiet');
+    git('add', '--all');
+    git(
+      '-c',
+      'user.name=Ferrule skill eval',
+      '-c',
+      'user.email=skill-eval@ferrule.invalid',
+      '-c',
+      'commit.gpgsign=false',
+      'commit',
+      '--quiet',
+      '--allow-empty',
+      '--no-verify',
+      '--message',
+      "the repository before the skill's steps",
+    );
+  } catch {
+    // No git here: verify follows no change and checks everything.
+  }
 }
 
 /**
