@@ -72,15 +72,19 @@ export async function buildFunctions(options: BuildOptions): Promise<BuiltArtifa
 
 /**
  * Builds workspace packages that are not functions (benchmark crates) the same way, and
- * returns their zips. Used by the benchmarks.
+ * returns their zips. Used by the benchmarks. With `wholeWorkspace`, one build of every binary
+ * of the workspace, as `buildFunctions` does by default: Cargo unifies dependency features over
+ * the packages a build selects, so a `--package` build after a whole-workspace one (or before)
+ * relinks every binary whose dependencies then differ, each a fat-LTO link.
  */
 export async function buildPackages(
   platform: Platform,
   packages: readonly string[],
   progress: 'inherit' | 'quiet' = 'quiet',
+  options: { readonly wholeWorkspace?: boolean } = {},
 ): Promise<Map<string, string>> {
   const args = lambdaBuildArgs(platform);
-  for (const name of packages) args.push('--package', name);
+  if (!options.wholeWorkspace) for (const name of packages) args.push('--package', name);
   await runCargo(args, progress, platformTargetDir(platform));
   return new Map(
     packages.map((name) => [name, join(paths.dist, platformName(platform), name, 'bootstrap.zip')]),
