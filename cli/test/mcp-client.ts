@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { projectRoot } from '@ferrule/toolchain/project';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { afterAll, beforeAll } from 'vitest';
 
 /** The CLI's launcher. */
 export const bin = join(projectRoot, 'cli/bin/ferrule.mjs');
@@ -50,4 +51,22 @@ export async function call(
     },
     resetTimeoutOnProgress: true,
   })) as ToolResult;
+}
+
+/**
+ * A client of the server rooted at `root` for the tests of the calling describe block:
+ * connected before them, closed after them.
+ */
+export function serverOn(root: string): () => Client {
+  let client: Client | undefined;
+  beforeAll(async () => {
+    client = await connect(root);
+  }, 60_000);
+  afterAll(async () => {
+    await client?.close();
+  });
+  return () => {
+    if (!client) throw new Error('the MCP client did not connect');
+    return client;
+  };
 }

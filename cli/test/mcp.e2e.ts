@@ -1,21 +1,14 @@
 // The MCP server's invoke tool on a built artifact. In the e2e group: it needs the release
 // artifact of hello-http, which the smoke suite builds before the e2e suites run.
 import { projectRoot } from '@ferrule/toolchain/project';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, connect, text } from './mcp-client.ts';
+import { describe, expect, it } from 'vitest';
+import { call, serverOn, text } from './mcp-client.ts';
 
 describe('ferrule MCP server (stdio): invoke', () => {
-  let client: Client;
-  beforeAll(async () => {
-    client = await connect(projectRoot);
-  }, 60_000);
-  afterAll(async () => {
-    await client?.close();
-  });
+  const client = serverOn(projectRoot);
 
   it('runs hello-http with a fixture and returns the response, logs and report', async () => {
-    const result = await call(client, 'invoke', { function: 'hello-http', event: 'apigw-http/get-hello' });
+    const result = await call(client(), 'invoke', { function: 'hello-http', event: 'apigw-http/get-hello' });
     expect(result.isError, text(result)).toBeFalsy();
     const body = JSON.parse(text(result)) as {
       outcome: string;

@@ -16,19 +16,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatJson } from '../src/agent/projections.ts';
 import { syncProjections } from '../src/agent/sync.ts';
 import { wiringFile } from '../src/scaffold/index.ts';
-import { bin, call, connect, progressMessages, text } from './mcp-client.ts';
+import { bin, call, connect, progressMessages, serverOn, text } from './mcp-client.ts';
 
 describe('ferrule MCP server (stdio) on this repository', () => {
-  let client: Client;
-  beforeAll(async () => {
-    client = await connect(projectRoot);
-  }, 60_000);
-  afterAll(async () => {
-    await client?.close();
-  });
+  const client = serverOn(projectRoot);
 
   it('lists its tools with input schemas', async () => {
-    const { tools } = await client.listTools();
+    const { tools } = await client().listTools();
     const names = tools.map((tool) => tool.name).sort();
     expect(names).toEqual(
       expect.arrayContaining(['build', 'explain_rule', 'invoke', 'list_functions', 'verify']),
@@ -38,7 +32,7 @@ describe('ferrule MCP server (stdio) on this repository', () => {
   });
 
   it('list_functions returns every function with its trigger and fixtures', async () => {
-    const result = await call(client, 'list_functions');
+    const result = await call(client(), 'list_functions');
     expect(result.isError).toBeFalsy();
     const body = JSON.parse(text(result)) as {
       functions: { name: string; trigger: string; fixtures: string[]; deployed: { actions: string[] }[] }[];
@@ -56,43 +50,51 @@ describe('ferrule MCP server (stdio) on this repository', () => {
   });
 
   it('explain_rule explains an ADR-002 finding by id and an agent rule by name', async () => {
-    const finding = await call(client, 'explain_rule', { id: 'ADR002-NoWildcardPermissions[Action::s3:*]' });
+    const finding = await call(client(), 'explain_rule', {
+      id: 'ADR002-NoWildcardPermissions[Action::s3:*]',
+    });
     expect(finding.isError).toBeFalsy();
     const body = JSON.parse(text(finding)) as { id: string; whatAndFix: string; why: string };
     expect(body.id).toBe('ADR002-NoWildcardPermissions');
     expect(body.whatAndFix.length).toBeGreaterThan(20);
-    const short = JSON.parse(text(await call(client, 'explain_rule', { id: 'ActiveTracing' }))) as {
+    const short = JSON.parse(text(await call(client(), 'explain_rule', { id: 'ActiveTracing' }))) as {
       id: string;
     };
     expect(short.id).toBe('ADR002-ActiveTracing');
-    const agentRule = JSON.parse(text(await call(client, 'explain_rule', { id: 'security' }))) as {
+    const agentRule = JSON.parse(text(await call(client(), 'explain_rule', { id: 'security' }))) as {
       text: string;
     };
     expect(agentRule.text).toContain('Secrets Manager');
-    const unknown = await call(client, 'explain_rule', { id: 'NoSuchRule' });
+    const unknown = await call(client(), 'explain_rule', { id: 'NoSuchRule' });
     expect(unknown.isError).toBe(true);
     expect(text(unknown)).toContain('ADR002-JsonLogs');
   });
 
   it('rejects invalid input with a tool error instead of crashing', async () => {
-    const bad = await call(client, 'invoke', { function: 'Hello World', event: 'nope' });
+    const bad = await call(client(), 'invoke', { function: 'Hello World', event: 'nope' });
     expect(bad.isError).toBe(true);
     expect(text(bad)).toMatch(/crate name|fixture name/);
-    const unknownFn = await call(client, 'invoke', { function: 'no-such-fn', event: 'apigw-http/get-hello' });
+    const unknownFn = await call(client(), 'invoke', {
+      function: 'no-such-fn',
+      event: 'apigw-http/get-hello',
+    });
     expect(unknownFn.isError).toBe(true);
     expect(text(unknownFn)).toContain('unknown function `no-such-fn`');
-    const unknownFixture = await call(client, 'invoke', { function: 'hello-http', event: 'apigw-http/nope' });
+    const unknownFixture = await call(client(), 'invoke', {
+      function: 'hello-http',
+      event: 'apigw-http/nope',
+    });
     expect(unknownFixture.isError).toBe(true);
     expect(text(unknownFixture)).toContain('apigw-http/get-hello');
-    const build = await call(client, 'build', { functions: ['no-such-fn'] });
+    const build = await call(client(), 'build', { functions: ['no-such-fn'] });
     expect(build.isError).toBe(true);
     expect(text(build)).toContain('unknown function `no-such-fn`');
     // The server is still answering.
-    expect((await client.listTools()).tools.length).toBeGreaterThan(0);
+    expect((await client().listTools()).tools.length).toBeGreaterThan(0);
   });
 
   it('scaffold_function plans a function on a dry run and refuses bad input', async () => {
-    const plan = await call(client, 'scaffold_function', {
+    const plan = await call(client(), 'scaffold_function', {
       name: 'mcp-dry-run',
       trigger: 'sqs',
       queues: ['jobs'],
@@ -108,9 +110,9 @@ describe('ferrule MCP server (stdio) on this repository', () => {
       ]),
     );
     expect(existsSync(join(projectRoot, 'backend/functions/mcp-dry-run'))).toBe(false);
-    const badTrigger = await call(client, 'scaffold_function', { name: 'x-y', trigger: 'ftp' });
+    const badTrigger = await call(client(), 'scaffold_function', { name: 'x-y', trigger: 'ftp' });
     expect(badTrigger.isError).toBe(true);
-    const existing = await call(client, 'scaffold_function', {
+    const existing = await call(client(), 'scaffold_function', {
       name: 'hello-http',
       trigger: 'http',
       dryRun: true,
@@ -120,7 +122,7 @@ describe('ferrule MCP server (stdio) on this repository', () => {
   });
 
   it('declare_use refuses functions that are not scaffolded, naming the skill to follow', async () => {
-    const result = await call(client, 'declare_use', {
+    const result = await call(client(), 'declare_use', {
       function: 'orders-api',
       kind: 'table',
       resource: 'orders',
