@@ -128,7 +128,15 @@ export interface WorkspacePackage {
 export async function workspacePackages(root = projectRoot): Promise<WorkspacePackage[]> {
   const { stdout } = await execFileAsync(
     'cargo',
-    ['metadata', '--format-version', '1', '--no-deps', '--offline', '--manifest-path', paths.manifest],
+    [
+      'metadata',
+      '--format-version',
+      '1',
+      '--no-deps',
+      '--offline',
+      '--manifest-path',
+      join(root, 'backend/Cargo.toml'),
+    ],
     { cwd: root, maxBuffer: 64 * 1024 * 1024 },
   );
   const metadata = JSON.parse(stdout) as {

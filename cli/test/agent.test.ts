@@ -302,10 +302,10 @@ describe('the skill eval copy', () => {
     if (copy) rmSync(copy, { recursive: true, force: true });
   });
 
-  it('resolves workspace packages to its own sources and dependencies to the installed ones', () => {
-    copy = prepareCopy(root);
+  it('resolves workspace packages to its own sources and dependencies to the installed ones', async () => {
+    copy = await prepareCopy(root);
     // Twice: the second run finds the links of the first in place.
-    expect(prepareCopy(root)).toBe(copy);
+    expect(await prepareCopy(root)).toBe(copy);
     expect(realpathSync(join(copy, 'node_modules/@ferrule/infrastructure'))).toBe(
       realpathSync(join(copy, 'infrastructure')),
     );
@@ -316,23 +316,23 @@ describe('the skill eval copy', () => {
   });
 
   it('is a git checkout of its starting state, so verify follows only what the steps change', async () => {
-    copy = prepareCopy(root);
+    copy = await prepareCopy(root);
     expect(await changedFiles(copy)).toEqual([]);
     writeFileSync(join(copy, 'infrastructure/lib/index.ts'), 'export const stack = 2;\n');
     writeFileSync(join(copy, 'infrastructure/lib/added.ts'), 'export {};\n');
     expect(await changedFiles(copy)).toEqual(['infrastructure/lib/added.ts', 'infrastructure/lib/index.ts']);
     // The next run starts again from the repository's content, with no change.
-    prepareCopy(root);
+    await prepareCopy(root);
     expect(await changedFiles(copy)).toEqual([]);
     expect(readFileSync(join(copy, 'infrastructure/lib/index.ts'), 'utf8')).toContain('stack = 1');
   });
 
-  it('replaces a node_modules linked as a whole by an earlier copy, and drops packages no longer installed', () => {
-    copy = prepareCopy(root);
+  it('replaces a node_modules linked as a whole by an earlier copy, and drops packages no longer installed', async () => {
+    copy = await prepareCopy(root);
     rmSync(join(copy, 'node_modules'), { recursive: true });
     symlinkSync(join(root, 'node_modules'), join(copy, 'node_modules'));
     rmSync(join(root, 'node_modules/zod'), { recursive: true });
-    prepareCopy(root);
+    await prepareCopy(root);
     expect(realpathSync(join(copy, 'node_modules/@ferrule/infrastructure'))).toBe(
       realpathSync(join(copy, 'infrastructure')),
     );

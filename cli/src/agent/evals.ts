@@ -20,6 +20,7 @@ import { type CommandResult, runCommand } from '@ferrule/toolchain/process';
 import { projectRoot } from '@ferrule/toolchain/project';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { workspacePackages } from '../checks.ts';
 import { summarize, type VerifyReport } from './verify.ts';
 
 /**
@@ -113,40 +114,18 @@ const LINKED = ['.venv', '.tools'] as const;
  * changed base profile (even with `package."*"` restoring the setting) gave every dependency
  * new artifacts, a full release build of the dependencies per eval run.
  */
-function evalCargoConfig(copy: string): string {
+async function evalCargoConfig(copy: string): Promise<string> {
+  // No workspace manifest (or no cargo): no release overrides.
+  const crates = await workspacePackages(copy).catch(() => []);
   const lines = [
     '# Written by the skill evals (cli/src/agent/evals.ts): workspace crates get their own artifacts.',
     '[profile.dev]',
     'debug = "limited"',
   ];
-  for (const name of workspaceCrates(copy)) {
+  for (const { name } of crates.sort((a, b) => a.name.localeCompare(b.name))) {
     lines.push('', `[profile.release.package.${JSON.stringify(name)}]`, 'debug = "line-tables-only"');
   }
   return `${lines.join('\n')}\n`;
-}
-
-/** The names of the workspace's crates (`cargo metadata`, no network, no build). */
-function workspaceCrates(copy: string): string[] {
-  try {
-    const metadata = JSON.parse(
-      execFileSync(
-        'cargo',
-        [
-          'metadata',
-          '--no-deps',
-          '--format-version',
-          '1',
-          '--offline',
-          '--manifest-path',
-          join(copy, 'backend/Cargo.toml'),
-        ],
-        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 * 1024 * 1024 },
-      ),
-    ) as { packages: { name: string }[] };
-    return metadata.packages.map((pkg) => pkg.name).sort();
-  } catch {
-    return [];
-  }
 }
 
 function filesOf(root: string, dir = ''): string[] {
@@ -211,7 +190,7 @@ function pruneEmptyFolders(dir: string): boolean {
  * holds it is rebuilt. .venv and .tools are symlinks; node_modules is linked package by package
  * (see linkDependencies).
  */
-export function prepareCopy(root: string = projectRoot): string {
+export async function prepareCopy(root: string = projectRoot): Promise<string> {
   const copy = join(
     tmpdir(),
     `ferrule-skill-eval-${createHash('sha256').update(root).digest('hex').slice(0, 12)}`,
@@ -236,7 +215,7 @@ export function prepareCopy(root: string = projectRoot): string {
   }
   pruneEmptyFolders(copy);
   mkdirSync(join(copy, '.cargo'), { recursive: true });
-  writeFileSync(join(copy, '.cargo/config.toml'), evalCargoConfig(copy));
+  writeFileSync(join(copy, '.cargo/config.toml'), await evalCargoConfig(copy));
   for (const linked of LINKED) {
     if (existsSync(join(root, linked)) && !existsSync(join(copy, linked))) {
       symlinkSync(join(root, linked), join(copy, linked));
@@ -380,7 +359,7 @@ export async function runSkillEvals(
   const release = lockCopy(root);
   let copy: string;
   try {
-    copy = prepareCopy(root);
+    copy = await prepareCopy(root);
   } catch (error) {
     release();
     throw error;
