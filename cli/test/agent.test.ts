@@ -11,15 +11,15 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { projectRoot } from '@ferrule/toolchain/project';
+import { dirname, join } from 'node:path';
+import { artifactPath, defaultPlatform, listFunctions, projectRoot } from '@ferrule/toolchain/project';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadEvals, prepareCopy } from '../src/agent/evals.ts';
 import { editedFile, formatAfterEdit } from '../src/agent/hooks.ts';
 import { formatJson, GENERATED_MARKER, renderProjections } from '../src/agent/projections.ts';
 import { loadSources } from '../src/agent/sources.ts';
 import { checkProjections, describeCheck, syncProjections } from '../src/agent/sync.ts';
-import { firstRustProblem, summarize } from '../src/agent/verify.ts';
+import { firstRustProblem, functionsToBuild, summarize } from '../src/agent/verify.ts';
 import { changedFiles } from '../src/checks.ts';
 
 const bin = join(projectRoot, 'cli/bin/ferrule.mjs');
@@ -327,6 +327,24 @@ describe('the skill eval copy', () => {
     expect(readFileSync(join(copy, 'infrastructure/lib/index.ts'), 'utf8')).toContain('stack = 1');
   });
 
+  it("starts with the repository's artifacts, not those an earlier eval built", async () => {
+    const artifact = 'dist/lambda/al2023-x86_64/hello-http/bootstrap.zip';
+    mkdirSync(join(root, dirname(artifact)), { recursive: true });
+    writeFileSync(join(root, artifact), 'built from the repository');
+    writeFileSync(join(root, '.gitignore'), 'dist/\n');
+    copy = await prepareCopy(root);
+    expect(readFileSync(join(copy, artifact), 'utf8')).toBe('built from the repository');
+    expect(await changedFiles(copy)).toEqual([]);
+    // An eval rebuilt hello-http from its edit and built a function the repository has not.
+    writeFileSync(join(copy, artifact), 'built from an edit');
+    const added = 'dist/lambda/al2023-x86_64/added/bootstrap.zip';
+    mkdirSync(join(copy, dirname(added)), { recursive: true });
+    writeFileSync(join(copy, added), 'built from an edit');
+    await prepareCopy(root);
+    expect(readFileSync(join(copy, artifact), 'utf8')).toBe('built from the repository');
+    expect(existsSync(join(copy, added))).toBe(false);
+  });
+
   it('replaces a node_modules linked as a whole by an earlier copy, and drops packages no longer installed', async () => {
     copy = await prepareCopy(root);
     rmSync(join(copy, 'node_modules'), { recursive: true });
@@ -420,5 +438,35 @@ describe('verify report', () => {
     expect(text).toContain('FAIL cargo clippy -D warnings');
     expect(text).toContain('First thing to fix (cargo clippy -D warnings): error: x');
     expect(text).toContain('--quick');
+  });
+
+  it('builds the functions the change reaches and those not built yet, not the others', async () => {
+    const all = (await listFunctions()).map((fn) => fn.name);
+    expect(all).toEqual(expect.arrayContaining(['hello-http', 'orders-api']));
+    const built = new Set(
+      all.filter((name) => name !== 'orders-stream').map((name) => artifactPath(name, defaultPlatform)),
+    );
+    const exists = (path: string) => built.has(path);
+    // hello-http is reached; orders-stream has no artifact; the rest are built and not reached.
+    expect(await functionsToBuild(['ferrule-http', 'hello-http'], exists)).toEqual([
+      'hello-http',
+      'orders-stream',
+    ]);
+    expect(await functionsToBuild([], () => true)).toEqual([]);
+    // Change unknown (no git, or the workspace manifest changed): every function.
+    expect(await functionsToBuild(undefined, () => true)).toEqual(all);
+  });
+
+  it('names what a passing step covered, and why a step was skipped', () => {
+    const text = summarize({
+      ok: true,
+      quick: false,
+      steps: [
+        { id: 'build', title: 'build', status: 'pass', durationMs: 45_000, detail: 'built hello-http' },
+        { id: 'tsc', title: 'tsc', status: 'skip', durationMs: 0, detail: 'skipped: nothing changed' },
+      ],
+    });
+    expect(text).toContain('PASS build (45.0 s): built hello-http');
+    expect(text).toContain('SKIP tsc (0.0 s): nothing changed');
   });
 });

@@ -35,7 +35,7 @@ export interface WorkspaceBuildOptions {
   readonly build?: boolean;
   /**
    * The build itself; tests inject a fake.
-   * @default one `cargo lambda build --release` of the workspace through `@ferrule/cli`'s `buildFunctions`
+   * @default one `cargo lambda build --release` of every function through `@ferrule/toolchain`'s `buildFunctions`
    */
   readonly builder?: WorkspaceBuilder;
   /**

@@ -38,9 +38,9 @@ export interface BuildOptions {
 }
 
 /**
- * One `cargo lambda build --release` for the requested functions (the whole
- * workspace by default), cross-linked with zig against the runtime's glibc, each
- * packaged as dist/lambda/<runtime>-<arch>/<function>/bootstrap.zip.
+ * One `cargo lambda build --release` for the requested functions (every function by
+ * default), cross-linked with zig against the runtime's glibc, each packaged as
+ * dist/lambda/<runtime>-<arch>/<function>/bootstrap.zip.
  */
 export async function buildFunctions(options: BuildOptions): Promise<BuiltArtifact[]> {
   const all = await listFunctions();
@@ -57,9 +57,7 @@ export async function buildFunctions(options: BuildOptions): Promise<BuiltArtifa
     : all;
   if (selected.length === 0) throw new ToolError('there are no functions in backend/functions/ to build');
 
-  const args = lambdaBuildArgs(options.platform);
-  // No --package when building everything: one build of the whole workspace.
-  if (options.functions?.length) for (const fn of selected) args.push('--package', fn.name);
+  const args = [...lambdaBuildArgs(options.platform), ...binSelection(selected.map((fn) => fn.name))];
 
   await runCargo(args, options.progress ?? 'inherit', platformTargetDir(options.platform));
 
@@ -72,20 +70,18 @@ export async function buildFunctions(options: BuildOptions): Promise<BuiltArtifa
 
 /**
  * Builds workspace packages that are not functions (benchmark crates) the same way, and
- * returns their zips. Used by the benchmarks. With `wholeWorkspace`, one build of every binary
- * of the workspace, as `buildFunctions` does by default: Cargo unifies dependency features over
- * the packages a build selects, so a `--package` build after a whole-workspace one (or before)
- * relinks every binary whose dependencies then differ, each a fat-LTO link.
+ * returns their zips. Used by the benchmarks and the smoke suite's fault probe.
  */
 export async function buildPackages(
   platform: Platform,
   packages: readonly string[],
   progress: 'inherit' | 'quiet' = 'quiet',
-  options: { readonly wholeWorkspace?: boolean } = {},
 ): Promise<Map<string, string>> {
-  const args = lambdaBuildArgs(platform);
-  if (!options.wholeWorkspace) for (const name of packages) args.push('--package', name);
-  await runCargo(args, progress, platformTargetDir(platform));
+  await runCargo(
+    [...lambdaBuildArgs(platform), ...binSelection(packages)],
+    progress,
+    platformTargetDir(platform),
+  );
   return new Map(
     packages.map((name) => [name, join(paths.dist, platformName(platform), name, 'bootstrap.zip')]),
   );
@@ -108,6 +104,18 @@ export async function describeArtifact(fn: FunctionInfo, platform: Platform): Pr
     unzippedBytes,
     needsImage: exceedsZipLimits({ zippedBytes, unzippedBytes }),
   };
+}
+
+/**
+ * Selects binaries with `--bin` (each package's binary has the package's name), never with
+ * `--package`: Cargo unifies dependency features over the packages a build selects, so a
+ * `--package` build resolves other features than the whole workspace and rebuilds the
+ * dependencies and relinks (fat LTO, a minute or two each) every binary it selects, and the
+ * next whole build does it again. With `--bin` the selection stays the whole workspace: any
+ * subset links only its own binaries, and a later build of another subset finds all else fresh.
+ */
+export function binSelection(binaries: readonly string[]): string[] {
+  return binaries.flatMap((name) => ['--bin', name]);
 }
 
 /** `cargo lambda build` for release zips linked against the platform's glibc, into dist/lambda/<platform>. */

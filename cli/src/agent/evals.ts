@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
+  cpSync,
   existsSync,
   lstatSync,
   mkdirSync,
@@ -16,12 +17,13 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { buildFunctions } from '@ferrule/toolchain/build';
 import { type CommandResult, runCommand } from '@ferrule/toolchain/process';
-import { projectRoot } from '@ferrule/toolchain/project';
+import { defaultPlatform, projectRoot } from '@ferrule/toolchain/project';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { workspacePackages } from '../checks.ts';
-import { summarize, type VerifyReport } from './verify.ts';
+import { functionsToBuild, summarize, type VerifyReport } from './verify.ts';
 
 /**
  * One step of a skill's scripted run: a command the skill tells the agent to use, or the
@@ -222,8 +224,12 @@ export async function prepareCopy(root: string = projectRoot): Promise<string> {
     }
   }
   linkDependencies(root, copy);
-  // Build output of an earlier run would make the copy look built.
+  // The copy starts with the repository's artifacts, as an agent's checkout holds those of its
+  // last build: verify then builds the functions the skill's change reaches (and any with no
+  // artifact), never ones an earlier eval built from its own edits.
   for (const output of ['dist', 'cdk.out']) rmSync(join(copy, output), { recursive: true, force: true });
+  const artifacts = join(root, 'dist', 'lambda');
+  if (existsSync(artifacts)) cpSync(artifacts, join(copy, 'dist', 'lambda'), { recursive: true });
   commitBase(copy);
   return copy;
 }
@@ -321,6 +327,10 @@ function runIn(copy: string, command: string, env: NodeJS.ProcessEnv): Promise<C
   return runCommand(cmd, args, { cwd: copy, env });
 }
 
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
 function tail(text: string, lines = 40): string {
   return text.trimEnd().split('\n').slice(-lines).join('\n');
 }
@@ -356,6 +366,15 @@ export async function runSkillEvals(
     log.push(line);
     options.onLog?.(line);
   };
+  if (root === projectRoot) {
+    // The copy starts from the repository's artifacts (prepareCopy): build those missing first,
+    // as an agent's checkout has been built before it is changed.
+    const missing = await functionsToBuild([]);
+    if (missing.length > 0) {
+      note(`building the repository's functions that have no artifact: ${missing.join(', ')}`);
+      await buildFunctions({ platform: defaultPlatform, functions: missing, progress: 'quiet' });
+    }
+  }
   const release = lockCopy(root);
   let copy: string;
   try {
@@ -401,6 +420,7 @@ export async function runSkillEvals(
           );
           note(`${label}: edited ${step.replace}`);
         } else {
+          const stepStarted = performance.now();
           const result = await runIn(copy, step.run, env);
           if (result.code !== 0 || (step.expect && !result.output.includes(step.expect))) {
             return finish({
@@ -408,7 +428,7 @@ export async function runSkillEvals(
               error: `${label}: \`${step.run}\` ${result.code !== 0 ? `exited ${result.code}` : `did not print \`${step.expect}\``}:\n${tail(result.output)}`,
             });
           }
-          note(`${label}: ${step.run} ok`);
+          note(`${label}: ${step.run} ok (${seconds(performance.now() - stepStarted)})`);
         }
       }
     }
@@ -420,6 +440,7 @@ export async function runSkillEvals(
       return finish({ ok: false, error: `npx ferrule verify printed no report:\n${tail(verify.output)}` });
     }
     note(`npx ferrule verify: ${report.ok ? 'passed' : 'failed'}`);
+    for (const line of summarize(report).split('\n')) if (/^(PASS|FAIL|SKIP) /.test(line)) note(`  ${line}`);
     if (!report.ok) {
       const first = report.firstFailure;
       return finish({

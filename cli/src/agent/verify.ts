@@ -1,7 +1,14 @@
+import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { buildFunctions } from '@ferrule/toolchain/build';
 import { type CommandResult, runCommand } from '@ferrule/toolchain/process';
-import { defaultPlatform, projectRoot, toolEnvironment } from '@ferrule/toolchain/project';
+import {
+  artifactPath,
+  defaultPlatform,
+  listFunctions,
+  projectRoot,
+  toolEnvironment,
+} from '@ferrule/toolchain/project';
 import { type CheckReport, runCheck } from '../check.ts';
 import {
   affectedPackages,
@@ -128,6 +135,8 @@ export function firstRustProblem(output: string): string | undefined {
 interface ChangeScope {
   /** Crates to lint and test; undefined: the whole workspace. */
   readonly packages?: readonly string[];
+  /** Crates whose binaries the change reaches (fixtures left out: no build reads them); undefined: all. */
+  readonly built?: readonly string[];
   /** Changed TypeScript files; undefined outside a git checkout. */
   readonly typescript?: readonly string[];
   /** --quick and nothing the type checker reads changed (only Rust, docs, fixtures): tsc is skipped. */
@@ -144,7 +153,16 @@ async function changeScope(quick: boolean): Promise<ChangeScope> {
   const typesUnchanged =
     quick && !files.some((file) => /\.(ts|mts|tsx)$|(^|\/)(tsconfig[^/]*|package(-lock)?)\.json$/.test(file));
   try {
-    return { packages: affectedPackages(files, await workspacePackages()), typescript, typesUnchanged };
+    const packages = await workspacePackages();
+    return {
+      packages: affectedPackages(files, packages),
+      built: affectedPackages(
+        files.filter((file) => !file.startsWith('backend/events/')),
+        packages,
+      ),
+      typescript,
+      typesUnchanged,
+    };
   } catch {
     return { typescript, typesUnchanged };
   }
@@ -283,12 +301,16 @@ function steps(quick: boolean, scope: ChangeScope): StepDefinition[] {
     },
     {
       id: 'build',
-      title: 'build (cargo lambda, every function)',
+      title: 'build (cargo lambda: the functions the change reaches, and any not built yet)',
       slow: true,
       run: async () => {
         try {
-          await buildFunctions({ platform: defaultPlatform, progress: 'quiet' });
-          return { ok: true };
+          const functions = await functionsToBuild(scope.built);
+          if (functions.length === 0) {
+            return { ok: true, detail: 'skipped: no change reaches a function and every function is built' };
+          }
+          await buildFunctions({ platform: defaultPlatform, functions, progress: 'quiet' });
+          return { ok: true, detail: `built ${functions.join(', ')}` };
         } catch (error) {
           builtOk = false;
           const message = (error as Error).message;
@@ -345,6 +367,21 @@ function steps(quick: boolean, scope: ChangeScope): StepDefinition[] {
       },
     },
   ].filter((step) => !(quick && step.slow));
+}
+
+/**
+ * The functions verify builds: those whose crate the change reaches, and those with no artifact
+ * yet (synth needs one per function). The others' artifacts cannot differ because of the change,
+ * so relinking them (fat LTO, a minute or two each) would only repeat the build they came from.
+ * Every function when the change is not known (`reached` undefined).
+ */
+export async function functionsToBuild(
+  reached: readonly string[] | undefined,
+  exists: (path: string) => boolean = existsSync,
+): Promise<string[]> {
+  const functions = (await listFunctions()).map((fn) => fn.name);
+  if (reached === undefined) return functions;
+  return functions.filter((name) => reached.includes(name) || !exists(artifactPath(name, defaultPlatform)));
 }
 
 /**
@@ -407,7 +444,8 @@ export function summarize(report: VerifyReport): string {
   const lines = report.steps.map((step) => {
     const mark = { pass: 'PASS', fail: 'FAIL', skip: 'SKIP' }[step.status];
     const seconds = (step.durationMs / 1000).toFixed(1);
-    const why = step.status === 'skip' && step.detail ? `: ${step.detail.replace(/^skipped: /, '')}` : '';
+    // A skip says why; a pass may say what it covered (the build names the functions it built).
+    const why = step.status !== 'fail' && step.detail ? `: ${step.detail.replace(/^skipped: /, '')}` : '';
     return `${mark} ${step.title} (${seconds} s)${why}`;
   });
   if (report.quick)

@@ -93,16 +93,11 @@ export async function runBench(
   // Subjects name the package they run: one artifact may serve several subjects.
   const rustPackages = [...new Set(subjects.filter((s) => s.language === 'rust').map((s) => s.artifact))];
   log(
-    only.length === 0
-      ? `building the workspace for ${platformName(platform)} (one cargo lambda build; ${rustPackages.length} Rust subjects)`
-      : `building ${rustPackages.length} Rust functions for ${platformName(platform)} (one cargo lambda build)`,
+    `building ${rustPackages.length} Rust ${rustPackages.length === 1 ? 'subject' : 'subjects'} for ${platformName(platform)} (one cargo lambda build)`,
   );
-  // Every subject: the whole workspace, the same build as `ferrule build` and the smoke suite,
-  // so after them it links nothing.
-  const rustZips =
-    rustPackages.length > 0
-      ? await buildPackages(platform, rustPackages, 'quiet', { wholeWorkspace: only.length === 0 })
-      : new Map();
+  // Binaries `ferrule build` or the smoke suite linked already are fresh: only the benchmark
+  // crates link here (buildPackages selects with --bin).
+  const rustZips = rustPackages.length > 0 ? await buildPackages(platform, rustPackages, 'quiet') : new Map();
   const nodeZips = subjects.some((s) => s.language === 'node') ? await packageNodeBaselines() : new Map();
   const measured: MeasuredSubject[] = subjects.map((subject) => {
     const artifact = (subject.language === 'rust' ? rustZips : nodeZips).get(subject.artifact);

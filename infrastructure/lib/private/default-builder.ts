@@ -7,9 +7,9 @@ import type { BuildRequest } from '../workspace-build.ts';
 const childScript = fileURLToPath(new URL('./build-child.ts', import.meta.url));
 
 /**
- * The real build: `buildFunctions` of `@ferrule/cli` (one `cargo lambda build --release
+ * The real build: `buildFunctions` of `@ferrule/toolchain` (one `cargo lambda build --release
  * --output-format zip --target <arch>-unknown-linux-gnu.<glibc> --lambda-dir
- * dist/lambda/<platform>` for the whole workspace), run in a child process the synth
+ * dist/lambda/<platform>` of every function), run in a child process the synth
  * waits for. Cargo's progress goes to stderr so the synth's stdout stays clean.
  */
 export function cargoLambdaBuilder(request: BuildRequest): void {
