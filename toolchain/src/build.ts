@@ -108,11 +108,11 @@ export async function describeArtifact(fn: FunctionInfo, platform: Platform): Pr
 
 /**
  * Selects binaries with `--bin` (each package's binary has the package's name), never with
- * `--package`: Cargo unifies dependency features over the packages a build selects, so a
- * `--package` build resolves other features than the whole workspace and rebuilds the
- * dependencies and relinks (fat LTO, a minute or two each) every binary it selects, and the
- * next whole build does it again. With `--bin` the selection stays the whole workspace: any
- * subset links only its own binaries, and a later build of another subset finds all else fresh.
+ * `--package`, which resolves dependency features for the named packages alone and so rebuilds
+ * dependencies and relinks (fat LTO, a minute or two each). Measured: after a build of every
+ * function, a `--bin` build of one of them compiles and links only that one. A set of binaries
+ * that Cargo resolves differently (the benchmark crates with the functions) still compiles its
+ * dependencies once the first time.
  */
 export function binSelection(binaries: readonly string[]): string[] {
   return binaries.flatMap((name) => ['--bin', name]);
