@@ -82,9 +82,7 @@ export async function buildPackages(
     progress,
     platformTargetDir(platform),
   );
-  return new Map(
-    packages.map((name) => [name, join(paths.dist, platformName(platform), name, 'bootstrap.zip')]),
-  );
+  return new Map(packages.map((name) => [name, artifactPath(name, platform)]));
 }
 
 /** Sizes of an already-built artifact; a clear error when it has not been built. */

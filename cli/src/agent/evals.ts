@@ -23,7 +23,7 @@ import { defaultPlatform, projectRoot } from '@ferrule/toolchain/project';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { workspacePackages } from '../checks.ts';
-import { functionsToBuild, summarize, type VerifyReport } from './verify.ts';
+import { functionsToBuild, stepLine, summarize, type VerifyReport } from './verify.ts';
 
 /**
  * One step of a skill's scripted run: a command the skill tells the agent to use, or the
@@ -440,7 +440,7 @@ export async function runSkillEvals(
       return finish({ ok: false, error: `npx ferrule verify printed no report:\n${tail(verify.output)}` });
     }
     note(`npx ferrule verify: ${report.ok ? 'passed' : 'failed'}`);
-    for (const line of summarize(report).split('\n')) if (/^(PASS|FAIL|SKIP) /.test(line)) note(`  ${line}`);
+    for (const step of report.steps) note(`  ${stepLine(step)}`);
     if (!report.ok) {
       const first = report.firstFailure;
       return finish({

@@ -439,15 +439,18 @@ async function runSteps(
   return { ok: !firstFailure, quick, steps: results, ...(firstFailure ? { firstFailure } : {}) };
 }
 
+/** A step's line of the summary: its status, title and time. */
+export function stepLine(step: VerifyStep): string {
+  const mark = { pass: 'PASS', fail: 'FAIL', skip: 'SKIP' }[step.status];
+  const seconds = (step.durationMs / 1000).toFixed(1);
+  // A skip says why; a pass may say what it covered (the build names the functions it built).
+  const why = step.status !== 'fail' && step.detail ? `: ${step.detail.replace(/^skipped: /, '')}` : '';
+  return `${mark} ${step.title} (${seconds} s)${why}`;
+}
+
 /** One line per step, then the first thing to fix. */
 export function summarize(report: VerifyReport): string {
-  const lines = report.steps.map((step) => {
-    const mark = { pass: 'PASS', fail: 'FAIL', skip: 'SKIP' }[step.status];
-    const seconds = (step.durationMs / 1000).toFixed(1);
-    // A skip says why; a pass may say what it covered (the build names the functions it built).
-    const why = step.status !== 'fail' && step.detail ? `: ${step.detail.replace(/^skipped: /, '')}` : '';
-    return `${mark} ${step.title} (${seconds} s)${why}`;
-  });
+  const lines = report.steps.map(stepLine);
   if (report.quick)
     lines.push('(--quick: build and synth not run; run `npx ferrule verify` before you finish)');
   if (report.firstFailure) {
