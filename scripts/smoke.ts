@@ -24,7 +24,7 @@ export interface CheckOutcome {
   readonly detail?: string;
 }
 
-/** al2023 for every fixture; al2 (glibc 2.26) built in the same run and started once per function. */
+/** al2023 for every fixture; al2 (the same build, zipped for it) checked against glibc 2.26 and started once per function. */
 export const smokePlatforms: readonly Platform[] = [
   { runtime: 'al2023', architecture: 'x86_64' },
   { runtime: 'al2', architecture: 'x86_64' },

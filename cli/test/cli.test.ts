@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { platformTargetDir } from '@ferrule/toolchain/build';
 import { highestGlibcIn } from '@ferrule/toolchain/glibc';
 import { projectRoot, toolEnvironment } from '@ferrule/toolchain/project';
@@ -327,13 +327,17 @@ describe('Cargo target folders', () => {
     vi.unstubAllEnvs();
   });
 
-  it('keeps one folder per platform on CI, under the shared base', () => {
+  it('keeps one folder per architecture on CI, under the shared base', () => {
     vi.stubEnv('CI', 'true');
     vi.stubEnv('CARGO_TARGET_DIR', '');
     delete process.env.CARGO_TARGET_DIR;
     const al2023 = platformTargetDir({ runtime: 'al2023', architecture: 'x86_64' });
     const al2 = platformTargetDir({ runtime: 'al2', architecture: 'x86_64' });
-    expect(al2023).not.toBe(al2);
+    const arm64 = platformTargetDir({ runtime: 'al2023', architecture: 'arm64' });
+    // Both runtimes link against one glibc: the al2 build reuses the al2023 one's crates.
+    expect(al2).toBe(al2023);
+    expect(arm64).not.toBe(al2023);
+    expect(dirname(al2023)).toMatch(/ferrule\/cargo-target$/);
     // What runCargo passes: the platform's folder must reach cargo, not the CI base.
     expect(toolEnvironment({ CARGO_TARGET_DIR: al2 }).CARGO_TARGET_DIR).toBe(al2);
     expect(toolEnvironment().CARGO_TARGET_DIR).toMatch(/ferrule\/cargo-target$/);

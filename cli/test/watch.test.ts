@@ -98,7 +98,7 @@ describe('watch builds', () => {
     const mac = watchBuildArgs(defaultPlatform, crates, { os: 'darwin', architecture: 'x86_64' });
     expect(mac.kind).toBe('lambda');
     expect(mac.args.join(' ')).toContain(
-      'lambda build --profile local --target x86_64-unknown-linux-gnu.2.34',
+      'lambda build --profile local --target x86_64-unknown-linux-gnu.2.26',
     );
 
     const otherArchitecture = watchBuildArgs(defaultPlatform, crates, { os: 'linux', architecture: 'arm64' });

@@ -50,7 +50,7 @@ export interface RustFunctionProps extends lambda.FunctionOptions {
   readonly service?: FerruleService;
   /**
    * OS-only runtime.
-   * @default 'al2023' — provided.al2 reaches end of support; al2 builds link against glibc 2.26 (docs/adr/0003).
+   * @default 'al2023' — provided.al2 reaches end of support; every build links against glibc 2.26, so one artifact serves both (docs/adr/0003, 0008).
    */
   readonly runtime?: OsRuntime;
   /**

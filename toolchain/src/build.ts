@@ -132,13 +132,14 @@ export function lambdaBuildArgs(platform: Platform): string[] {
 }
 
 /**
- * One Cargo target folder per platform. al2023 and al2 builds share the Rust target
- * triple but link with different zig wrappers; in one folder each switch would
- * invalidate every crate and rebuild the world.
+ * The Cargo target folder of the platform's release builds: one per architecture. Both runtimes
+ * link against the same glibc (`linkGlibc`, project.ts), so an al2 build after an al2023 one compiles
+ * nothing and only zips into its own dist folder. Kept apart from the dev and check builds of the
+ * base folder, whose crates a zig-linked build would otherwise rebuild.
  */
 export function platformTargetDir(platform: Platform): string {
   const base = toolEnvironment().CARGO_TARGET_DIR ?? join(paths.backend, 'target');
-  return join(base, `lambda-${platformName(platform)}`);
+  return join(base, `lambda-${platform.architecture}`);
 }
 
 /** Runs `cargo <args>` in backend/ with the tool environment and `targetDir` as the Cargo target folder. */

@@ -28,6 +28,7 @@ export {
   glibcOf,
   invokePassthrough,
   lambdaRuntimeId,
+  linkGlibc,
   listFunctions,
   type OsRuntime,
   type Platform,

@@ -50,8 +50,17 @@ export interface Platform {
 /** Ferrule's defaults, recorded in docs/adr/0003 and docs/adr/0005. */
 export const defaultPlatform: Platform = { runtime: 'al2023', architecture: 'x86_64' };
 
-/** Highest glibc each OS-only runtime provides; binaries are linked against it with zig. */
+/** Highest glibc each OS-only runtime provides: a bootstrap needing a newer symbol does not start there. */
 export const glibcOf: Record<OsRuntime, string> = { al2023: '2.34', al2: '2.26' };
+
+/**
+ * The glibc every bootstrap is linked against with zig: the oldest the supported runtimes provide
+ * (provided.al2's). glibc keeps old symbol versions, so one binary starts on both runtimes, and the
+ * runtimes of one architecture share one build: Cargo fingerprints every crate with the linker,
+ * and cargo-lambda's zig linker differs per glibc, so a second glibc meant a second full build of
+ * every dependency (docs/adr/0008).
+ */
+export const linkGlibc: string = glibcOf.al2;
 
 export const lambdaRuntimeId: Record<OsRuntime, string> = { al2023: 'provided.al2023', al2: 'provided.al2' };
 
@@ -59,9 +68,10 @@ export function platformName(platform: Platform): string {
   return `${platform.runtime}-${platform.architecture}`;
 }
 
+/** cargo-lambda's target for the platform's architecture, linked against {@link linkGlibc} whatever the runtime. */
 export function rustTarget(platform: Platform): string {
   const arch = platform.architecture === 'arm64' ? 'aarch64' : 'x86_64';
-  return `${arch}-unknown-linux-gnu.${glibcOf[platform.runtime]}`;
+  return `${arch}-unknown-linux-gnu.${linkGlibc}`;
 }
 
 /** Where `ferrule build` puts a function's zip: dist/lambda/<runtime>-<arch>/<function>/bootstrap.zip. */
@@ -126,8 +136,8 @@ export function toolEnvironment(extra: Record<string, string> = {}): NodeJS.Proc
     CDK_DISABLE_CLI_TELEMETRY: 'true',
     ...extra,
   };
-  // The CI default is the base folder; a caller's own folder (one per platform, see
-  // platformTargetDir) wins, or al2023 and al2 builds would share one and rebuild each other.
+  // The CI default is the base folder; a caller's own folder (one per architecture for release
+  // builds, see platformTargetDir) wins.
   if (process.env.CI === 'true' && !process.env.CARGO_TARGET_DIR && !extra.CARGO_TARGET_DIR) {
     env.CARGO_TARGET_DIR = join(
       process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'),

@@ -14,7 +14,8 @@ vi.mock('node:child_process', async (original) => ({
 }));
 
 const { buildFunctions, buildPackages } = await import('../src/build.ts');
-const { defaultPlatform, listFunctions } = await import('../src/project.ts');
+const { defaultPlatform, glibcOf, linkGlibc, listFunctions } = await import('../src/project.ts');
+const { compareVersions } = await import('../src/glibc.ts');
 
 describe('the release build', () => {
   beforeEach(() => {
@@ -47,5 +48,25 @@ describe('the release build', () => {
     ]);
     expect(spawned[0]).not.toContain('--package');
     expect([...zips.keys()]).toEqual(['fault-probe', 'noop-runtime']);
+  });
+
+  it('builds both runtimes of an architecture alike, in one target folder, each zipped into its own dist folder', async () => {
+    const al2023 = { runtime: 'al2023', architecture: 'x86_64' } as const;
+    const al2 = { runtime: 'al2', architecture: 'x86_64' } as const;
+    await settle(buildFunctions({ platform: al2023, functions: ['hello-http'], progress: 'quiet' }));
+    await settle(buildFunctions({ platform: al2, functions: ['hello-http'], progress: 'quiet' }));
+    const option = (args: string[] | undefined, name: string) => args?.[args.indexOf(name) + 1];
+    // Cargo fingerprints every crate with the linker, which cargo-lambda picks by target: one
+    // target, one set of compiled crates for both runtimes.
+    expect(option(spawned[0], '--target')).toBe(`x86_64-unknown-linux-gnu.${linkGlibc}`);
+    expect(option(spawned[1], '--target')).toBe(option(spawned[0], '--target'));
+    expect(option(spawned[0], '--lambda-dir')).toMatch(/al2023-x86_64$/);
+    expect(option(spawned[1], '--lambda-dir')).toMatch(/al2-x86_64$/);
+  });
+
+  it('links against a glibc every supported runtime provides', () => {
+    for (const provided of Object.values(glibcOf)) {
+      expect(compareVersions(linkGlibc, provided)).toBeLessThanOrEqual(0);
+    }
   });
 });

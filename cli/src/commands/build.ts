@@ -12,7 +12,10 @@ export function registerBuild(program: Command) {
     .description('Build functions with cargo lambda (one workspace build) into dist/lambda/<runtime>-<arch>/')
     .argument('[functions...]', 'function crate names (default: all)')
     .option('--arch <arch>', 'x86_64 or arm64 (default: x86_64)')
-    .option('--runtime <runtime>', 'al2023 or al2 (default: al2023; al2 links against glibc 2.26)')
+    .option(
+      '--runtime <runtime>',
+      'al2023 or al2 (default: al2023; both link against glibc 2.26, so one build serves both)',
+    )
     .option('--json', 'print the artifacts as JSON on stdout (progress stays on stderr)')
     .addHelpText(
       'after',
