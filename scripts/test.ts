@@ -1,6 +1,7 @@
-// `npm test`: every check of the project, in two lanes that run side by side (Rust,
-// which is CPU bound, and TypeScript), with one moto server for the suites that
-// talk to AWS. The last line is always `N passed, N failed`.
+// `npm test`: every check of the project, in lanes that run side by side: Rust (CPU bound),
+// TypeScript, and, once the smoke suites are done, the suites that work in a
+// copy of the repository (scaffold, skills) beside the end-to-end suites, which mostly wait on
+// processes and moto. Each lane has its own moto server. The last line is always `N passed, N failed`.
 //
 // Usage: tsx scripts/test.ts [rust|ts|smoke|scaffold|e2e|workflows|skills|agent ...]
 // (no argument: everything but `agent`, the scripted run of every skill: npm run test:agent)
@@ -48,7 +49,8 @@ interface SuiteResult {
 interface Suite {
   readonly name: string;
   readonly group: 'rust' | 'ts' | 'smoke' | 'scaffold' | 'e2e' | 'workflows' | 'skills' | 'agent';
-  readonly lane: 'rust' | 'ts';
+  /** `copies` starts when the `smoke` group has finished (see {@link LANE_GATES}). */
+  readonly lane: 'rust' | 'ts' | 'copies';
   readonly run: (env: NodeJS.ProcessEnv) => Promise<SuiteResult>;
 }
 
@@ -120,6 +122,13 @@ function awsEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
     ),
   );
 }
+
+/**
+ * A lane waits for every selected suite of a group to finish. The copies lane starts after the
+ * smoke suites: its Cargo builds would share two cores with the release build for nothing, it
+ * starts from the artifacts that build made, and the quick benchmark measures without company.
+ */
+const LANE_GATES: Partial<Record<Suite['lane'], Suite['group']>> = { copies: 'smoke' };
 
 /** The fuzz suite's slice in `npm test`: fixed, so a failure here is reproduced by `npm run fuzz -- --seed`. */
 const FUZZ_SLICE = { seed: 20_261_126, events: 1_000 } as const;
@@ -276,7 +285,7 @@ const suites: Suite[] = [
     // http and a function added to the orders service here; every trigger with FERRULE_SCAFFOLD=all (npm run test:scaffold).
     name: `scaffold: ${process.env.FERRULE_SCAFFOLD === 'all' ? 'every trigger' : 'http and an orders-service function'} scaffolded into a copy, then fmt, clippy, tests, build, invoke, tsc, biome, synth + cfn-lint, rule packs`,
     group: 'scaffold',
-    lane: 'rust',
+    lane: 'copies',
     run: async (env) => {
       const cases = process.env.FERRULE_SCAFFOLD === 'all' ? SCAFFOLD_CASES : SCAFFOLD_CASES.slice(0, 2);
       return checksSuite((log) => runScaffold(cases, log, env));
@@ -341,7 +350,7 @@ const suites: Suite[] = [
     // in `npm run test:agent` (group agent), each in its own copy.
     name: 'skills: scripted run of fix-bug-with-fixture + declare-resource-use, then verify',
     group: 'skills',
-    lane: 'rust',
+    lane: 'copies',
     run: async (env) => {
       const result = await runSkillEvals(['fix-bug-with-fixture', 'declare-resource-use'], { env });
       return result.ok
@@ -385,9 +394,9 @@ async function main(): Promise<number> {
     wanted.length === 0 ? s.group !== 'agent' : wanted.includes(s.group),
   );
 
-  let moto: MotoServer | undefined;
+  const motos: MotoServer[] = [];
   const stopMoto = async () => {
-    await moto?.stop();
+    await Promise.all(motos.map((server) => server.stop()));
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
@@ -399,14 +408,50 @@ async function main(): Promise<number> {
   let failed = 0;
   const started = performance.now();
   try {
-    moto = await startMoto();
-    process.stdout.write(`moto server on ${moto.endpoint}\n`);
-    const env = toolEnvironment({ ...moto.environment, FORCE_COLOR: '0', CARGO_TERM_COLOR: 'never' });
+    const lanes = [...new Set(selected.map((s) => s.lane))];
+    // One moto per lane: suites of different lanes run at once and must not see each other's
+    // tables, queues or stacks.
+    const envOf = new Map<Suite['lane'], NodeJS.ProcessEnv>();
+    await Promise.all(
+      lanes.map(async (lane) => {
+        const moto = await startMoto();
+        motos.push(moto);
+        process.stdout.write(`moto server on ${moto.endpoint} (${lane} lane)\n`);
+        envOf.set(
+          lane,
+          toolEnvironment({ ...moto.environment, FORCE_COLOR: '0', CARGO_TERM_COLOR: 'never' }),
+        );
+      }),
+    );
+
+    // Resolved when every selected suite of the group has finished (at once when none is selected).
+    const groupDone = new Map<Suite['group'], Promise<void>>();
+    const finishGroup = new Map<Suite['group'], () => void>();
+    const remaining = new Map<Suite['group'], number>();
+    for (const suite of selected) remaining.set(suite.group, (remaining.get(suite.group) ?? 0) + 1);
+    for (const group of new Set(Object.values(LANE_GATES))) {
+      groupDone.set(
+        group,
+        remaining.get(group) ? new Promise((resolve) => finishGroup.set(group, resolve)) : Promise.resolve(),
+      );
+    }
 
     const runLane = async (lane: Suite['lane']) => {
+      const gate = LANE_GATES[lane];
+      if (gate) await groupDone.get(gate);
+      const env = envOf.get(lane) as NodeJS.ProcessEnv;
       for (const suite of selected.filter((s) => s.lane === lane)) {
         const t0 = performance.now();
-        const result = await suite.run(env);
+        let result: SuiteResult;
+        try {
+          result = await suite.run(env);
+        } catch (error) {
+          result = { passed: 0, failed: 1, output: (error as Error).stack ?? String(error) };
+        } finally {
+          const left = (remaining.get(suite.group) ?? 1) - 1;
+          remaining.set(suite.group, left);
+          if (left === 0) finishGroup.get(suite.group)?.();
+        }
         passed += result.passed;
         failed += result.failed;
         const seconds = ((performance.now() - t0) / 1000).toFixed(1);
@@ -416,7 +461,7 @@ async function main(): Promise<number> {
         process.stdout.write(report);
       }
     };
-    await Promise.all([runLane('rust'), runLane('ts')]);
+    await Promise.all(lanes.map(runLane));
   } catch (error) {
     failed += 1;
     process.stdout.write(`FAIL test bed: ${(error as Error).message}\n`);
