@@ -1,7 +1,8 @@
 // `npm test`: every check of the project, in lanes that run side by side: Rust (CPU bound),
-// TypeScript, and, once the smoke suites are done, the suites that work in a
-// copy of the repository (scaffold, skills) beside the end-to-end suites, which mostly wait on
-// processes and moto. Each lane has its own moto server. The last line is always `N passed, N failed`.
+// TypeScript, and, once the smoke suites are done, the skill evals (a copy of the repository
+// verified as an agent's change is) beside the scaffold and end-to-end suites of the Rust lane,
+// which mostly wait on processes and moto. Each lane has its own moto server. The last line is
+// always `N passed, N failed`.
 //
 // Usage: tsx scripts/test.ts [rust|ts|smoke|scaffold|e2e|workflows|skills|agent ...]
 // (no argument: everything but `agent`, the scripted run of every skill: npm run test:agent)
@@ -49,8 +50,8 @@ interface SuiteResult {
 interface Suite {
   readonly name: string;
   readonly group: 'rust' | 'ts' | 'smoke' | 'scaffold' | 'e2e' | 'workflows' | 'skills' | 'agent';
-  /** `copies` starts when the `smoke` group has finished (see {@link LANE_GATES}). */
-  readonly lane: 'rust' | 'ts' | 'copies';
+  /** `skills` starts when the `smoke` group has finished (see {@link LANE_GATES}). */
+  readonly lane: 'rust' | 'ts' | 'skills';
   readonly run: (env: NodeJS.ProcessEnv) => Promise<SuiteResult>;
 }
 
@@ -124,11 +125,12 @@ function awsEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
 }
 
 /**
- * A lane waits for every selected suite of a group to finish. The copies lane starts after the
+ * A lane waits for every selected suite of a group to finish. The skills lane starts after the
  * smoke suites: its Cargo builds would share two cores with the release build for nothing, it
  * starts from the artifacts that build made, and the quick benchmark measures without company.
+ * From a fresh clone it takes about as long as the scaffold and end-to-end suites together.
  */
-const LANE_GATES: Partial<Record<Suite['lane'], Suite['group']>> = { copies: 'smoke' };
+const LANE_GATES: Partial<Record<Suite['lane'], Suite['group']>> = { skills: 'smoke' };
 
 /** The fuzz suite's slice in `npm test`: fixed, so a failure here is reproduced by `npm run fuzz -- --seed`. */
 const FUZZ_SLICE = { seed: 20_261_126, events: 1_000 } as const;
@@ -285,7 +287,7 @@ const suites: Suite[] = [
     // http and a function added to the orders service here; every trigger with FERRULE_SCAFFOLD=all (npm run test:scaffold).
     name: `scaffold: ${process.env.FERRULE_SCAFFOLD === 'all' ? 'every trigger' : 'http and an orders-service function'} scaffolded into a copy, then fmt, clippy, tests, build, invoke, tsc, biome, synth + cfn-lint, rule packs`,
     group: 'scaffold',
-    lane: 'copies',
+    lane: 'rust',
     run: async (env) => {
       const cases = process.env.FERRULE_SCAFFOLD === 'all' ? SCAFFOLD_CASES : SCAFFOLD_CASES.slice(0, 2);
       return checksSuite((log) => runScaffold(cases, log, env));
@@ -350,7 +352,7 @@ const suites: Suite[] = [
     // in `npm run test:agent` (group agent), each in its own copy.
     name: 'skills: scripted run of fix-bug-with-fixture + declare-resource-use, then verify',
     group: 'skills',
-    lane: 'copies',
+    lane: 'skills',
     run: async (env) => {
       const result = await runSkillEvals(['fix-bug-with-fixture', 'declare-resource-use'], { env });
       return result.ok
