@@ -50,7 +50,12 @@ interface SuiteResult {
 interface Suite {
   readonly name: string;
   readonly group: 'rust' | 'ts' | 'smoke' | 'scaffold' | 'e2e' | 'workflows' | 'skills' | 'agent';
-  /** `skills` starts when the `smoke` group has finished (see {@link LANE_GATES}). */
+  /**
+   * `skills` starts when every selected suite of the `smoke` group has finished: its Cargo builds
+   * would share two cores with the release build for nothing, it starts from the artifacts that
+   * build made, and the quick benchmark measures without company. From a fresh clone it takes about
+   * as long as the scaffold and end-to-end suites of the Rust lane together.
+   */
   readonly lane: 'rust' | 'ts' | 'skills';
   readonly run: (env: NodeJS.ProcessEnv) => Promise<SuiteResult>;
 }
@@ -123,14 +128,6 @@ function awsEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
     ),
   );
 }
-
-/**
- * A lane waits for every selected suite of a group to finish. The skills lane starts after the
- * smoke suites: its Cargo builds would share two cores with the release build for nothing, it
- * starts from the artifacts that build made, and the quick benchmark measures without company.
- * From a fresh clone it takes about as long as the scaffold and end-to-end suites together.
- */
-const LANE_GATES: Partial<Record<Suite['lane'], Suite['group']>> = { skills: 'smoke' };
 
 /** The fuzz suite's slice in `npm test`: fixed, so a failure here is reproduced by `npm run fuzz -- --seed`. */
 const FUZZ_SLICE = { seed: 20_261_126, events: 1_000 } as const;
@@ -426,21 +423,16 @@ async function main(): Promise<number> {
       }),
     );
 
-    // Resolved when every selected suite of the group has finished (at once when none is selected).
-    const groupDone = new Map<Suite['group'], Promise<void>>();
-    const finishGroup = new Map<Suite['group'], () => void>();
-    const remaining = new Map<Suite['group'], number>();
-    for (const suite of selected) remaining.set(suite.group, (remaining.get(suite.group) ?? 0) + 1);
-    for (const group of new Set(Object.values(LANE_GATES))) {
-      groupDone.set(
-        group,
-        remaining.get(group) ? new Promise((resolve) => finishGroup.set(group, resolve)) : Promise.resolve(),
-      );
-    }
+    // The skills lane's start: every selected smoke suite finished (at once when none is selected).
+    let smokeLeft = selected.filter((s) => s.group === 'smoke').length;
+    let smokeFinished = () => {};
+    const smokeDone = new Promise<void>((resolve) => {
+      smokeFinished = resolve;
+    });
+    if (smokeLeft === 0) smokeFinished();
 
     const runLane = async (lane: Suite['lane']) => {
-      const gate = LANE_GATES[lane];
-      if (gate) await groupDone.get(gate);
+      if (lane === 'skills') await smokeDone;
       const env = envOf.get(lane) as NodeJS.ProcessEnv;
       for (const suite of selected.filter((s) => s.lane === lane)) {
         const t0 = performance.now();
@@ -450,9 +442,7 @@ async function main(): Promise<number> {
         } catch (error) {
           result = { passed: 0, failed: 1, output: (error as Error).stack ?? String(error) };
         } finally {
-          const left = (remaining.get(suite.group) ?? 1) - 1;
-          remaining.set(suite.group, left);
-          if (left === 0) finishGroup.get(suite.group)?.();
+          if (suite.group === 'smoke' && --smokeLeft === 0) smokeFinished();
         }
         passed += result.passed;
         failed += result.failed;
