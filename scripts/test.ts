@@ -39,6 +39,7 @@ import { failureCount, formatReport, runFuzz } from './fuzz/run.ts';
 import { runScaffold, SCAFFOLD_CASES } from './scaffold.ts';
 import { runSmoke } from './smoke.ts';
 import { type MotoServer, startMoto } from './testbed/moto.ts';
+import { useRunTemporaryFolder } from './testbed/temporary-folder.ts';
 
 interface SuiteResult {
   readonly passed: number;
@@ -393,13 +394,19 @@ async function main(): Promise<number> {
     wanted.length === 0 ? s.group !== 'agent' : wanted.includes(s.group),
   );
 
+  // Every suite, and every process it starts, writes its temporary files under one folder
+  // removed when the run ends.
+  const removeTemporaryFolder = useRunTemporaryFolder('ferrule-test-run-');
   const motos: MotoServer[] = [];
   const stopMoto = async () => {
     await Promise.all(motos.map((server) => server.stop()));
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
-      void stopMoto().finally(() => process.exit(130));
+      void stopMoto().finally(() => {
+        removeTemporaryFolder();
+        process.exit(130);
+      });
     });
   }
 
@@ -459,6 +466,7 @@ async function main(): Promise<number> {
     process.stdout.write(`FAIL test bed: ${(error as Error).message}\n`);
   } finally {
     await stopMoto();
+    removeTemporaryFolder();
   }
   const total = ((performance.now() - started) / 1000).toFixed(1);
   process.stdout.write(

@@ -638,7 +638,7 @@ describe('Node.js baselines', () => {
   });
 
   it('bundles each handler with the runtime loop and runs under the emulator like a function', async () => {
-    const zips = await packageNodeBaselines();
+    const { zips } = await packageNodeBaselines();
     const hello = new LocalFunction({
       name: 'node-hello',
       artifact: zips.get('node-hello') as string,
@@ -669,7 +669,7 @@ describe('Node.js baselines', () => {
   });
 
   it('takes AWS_LAMBDA_MAX_CONCURRENCY invocations at once in one process, each answered with its own', async () => {
-    const zips = await packageNodeBaselines();
+    const { zips } = await packageNodeBaselines();
     const hello = new LocalFunction({
       name: 'node-hello',
       artifact: zips.get('node-hello') as string,
@@ -686,7 +686,7 @@ describe('Node.js baselines', () => {
   });
 
   it('reports a handler that cannot be loaded as an init error', async () => {
-    const zips = await packageNodeBaselines();
+    const { zips } = await packageNodeBaselines();
     const broken = new LocalFunction({
       name: 'node-hello',
       artifact: zips.get('node-hello') as string,

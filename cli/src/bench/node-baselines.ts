@@ -31,9 +31,10 @@ async function loadEsbuild(): Promise<Esbuild> {
 /**
  * Bundles each Node.js handler and the runtime loop, and writes one zip per handler:
  * `bootstrap` (a shell script that starts this Node.js on the loop, as the managed
- * runtime's bootstrap starts its own), `runtime.mjs`, `index.js`. Returns name → zip path.
+ * runtime's bootstrap starts its own), `runtime.mjs`, `index.js`. Returns name → zip path, and
+ * the temporary folder holding them, which the caller removes when done.
  */
-export async function packageNodeBaselines(): Promise<Map<string, string>> {
+export async function packageNodeBaselines(): Promise<{ folder: string; zips: Map<string, string> }> {
   const esbuild = await loadEsbuild();
   const out = await mkdtemp(join(tmpdir(), 'ferrule-bench-node-'));
   const source = join(projectRoot, 'bench/node');
@@ -72,7 +73,7 @@ export async function packageNodeBaselines(): Promise<Map<string, string>> {
     ]);
     zips.set(name, zipPath);
   }
-  return zips;
+  return { folder: out, zips };
 }
 
 async function writeZip(

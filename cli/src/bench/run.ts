@@ -1,6 +1,6 @@
 // `ferrule bench`: builds what it measures, starts its own moto, measures every subject
 // under the Runtime API emulator in one run, then build and synth, and writes the report.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -98,7 +98,8 @@ export async function runBench(
   // Binaries `ferrule build` or the smoke suite linked already are fresh: only the benchmark
   // crates link here (buildPackages selects with --bin).
   const rustZips = rustPackages.length > 0 ? await buildPackages(platform, rustPackages, 'quiet') : new Map();
-  const nodeZips = subjects.some((s) => s.language === 'node') ? await packageNodeBaselines() : new Map();
+  const node = subjects.some((s) => s.language === 'node') ? await packageNodeBaselines() : undefined;
+  const nodeZips = node?.zips ?? new Map<string, string>();
   const measured: MeasuredSubject[] = subjects.map((subject) => {
     const artifact = (subject.language === 'rust' ? rustZips : nodeZips).get(subject.artifact);
     if (!artifact) {
@@ -159,6 +160,7 @@ export async function runBench(
     }
   } finally {
     await moto.stop();
+    if (node) await rm(node.folder, { recursive: true, force: true });
   }
 
   const result: BenchResult = {
