@@ -23,6 +23,7 @@ import {
   type CommandResult,
   cfnLintFoundErrors,
   defaultPlatform,
+  isolateCopyArtifacts,
   paths,
   platformName,
   projectRoot,
@@ -151,7 +152,8 @@ export async function runScaffold(
   };
   const copy = copyRepository();
   log(`copied the repository to ${copy}`);
-  // Registry crates and dependencies come from the same target folder as this checkout's builds.
+  // Registry crates come from the same target folder as this checkout's builds; the copy's
+  // workspace crates get artifacts of their own (isolateCopyArtifacts, below).
   const copyEnv: NodeJS.ProcessEnv = {
     ...env,
     FERRULE_ROOT: copy,
@@ -169,6 +171,8 @@ export async function runScaffold(
         await ferrule('new', 'function', scaffold.name, ...scaffold.args),
       );
     }
+    // After scaffolding, so the new crates are named too.
+    await isolateCopyArtifacts(copy);
     log('scaffolded; checking with cargo');
     // Only what the scaffolder wrote: the rest of the tree is checked by npm test's own suites.
     check(

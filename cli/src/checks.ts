@@ -7,6 +7,7 @@
 // after a new dependency as `cargo build` would, and the first failure is the thing to fix.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { paths, projectRoot } from '@ferrule/toolchain/project';
@@ -147,6 +148,35 @@ export async function workspacePackages(root = projectRoot): Promise<WorkspacePa
     dir: relative(root, join(pkg.manifest_path, '..')).split(sep).join('/'),
     dependsOn: pkg.dependencies.filter((dep) => dep.path !== undefined).map((dep) => dep.name),
   }));
+}
+
+/**
+ * Gives a copy of the repository that builds in this checkout's Cargo target folder (the skill
+ * evals' copy, the scaffold suite's) artifacts of its own for its workspace crates, through
+ * `<copy>/.cargo/config.toml`. Registry dependencies stay shared, so the copy never rebuilds
+ * them; but Cargo names a workspace crate's artifacts by its path relative to the workspace (the
+ * same in both), so without this the copy's builds overwrite the repository's: the next build
+ * here recompiles and relinks every function, or uses the copy's code (and crates bake absolute
+ * paths in at compile time, `env!("CARGO_MANIFEST_DIR")` in ferrule-testkit). A different
+ * debug-info level for workspace crates gives them their own. Dev: the base profile changes and
+ * dependencies keep theirs through the repository's own `profile.dev.package."*"`. Release: one
+ * override per workspace crate, since a changed base profile (even with `package."*"` restoring
+ * the setting) gave every dependency new artifacts, a full release build of them per copy. Call it
+ * again after adding a crate to the copy.
+ */
+export async function isolateCopyArtifacts(copy: string): Promise<void> {
+  // No workspace manifest (or no cargo): no release overrides.
+  const crates = await workspacePackages(copy).catch(() => []);
+  const lines = [
+    '# Written by cli/src/checks.ts (isolateCopyArtifacts): workspace crates get their own artifacts.',
+    '[profile.dev]',
+    'debug = "limited"',
+  ];
+  for (const { name } of crates.sort((a, b) => a.name.localeCompare(b.name))) {
+    lines.push('', `[profile.release.package.${JSON.stringify(name)}]`, 'debug = "line-tables-only"');
+  }
+  await mkdir(join(copy, '.cargo'), { recursive: true });
+  await writeFile(join(copy, '.cargo/config.toml'), `${lines.join('\n')}\n`);
 }
 
 /**

@@ -23,6 +23,7 @@ export {
   cfnLintFoundErrors,
   runCheck,
 } from './check.ts';
+export { isolateCopyArtifacts } from './checks.ts';
 export { CliError } from './errors.ts';
 export { fixturePath, listFixtures, loadEvent } from './events.ts';
 export { fixtureNameProblem, type NewFixtureResult, newFixture } from './events-new.ts';

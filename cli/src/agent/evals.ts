@@ -22,7 +22,7 @@ import { type CommandResult, runCommand } from '@ferrule/toolchain/process';
 import { defaultPlatform, projectRoot } from '@ferrule/toolchain/project';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { workspacePackages } from '../checks.ts';
+import { isolateCopyArtifacts } from '../checks.ts';
 import { functionsToBuild, stepLine, summarize, type VerifyReport } from './verify.ts';
 
 /**
@@ -104,31 +104,6 @@ const NOT_COPIED = new Set([
   '.ferrule',
 ]);
 const LINKED = ['.venv', '.tools'] as const;
-
-/**
- * Cargo settings of the eval copy. The copy shares the runner's target folder so registry
- * dependencies are never rebuilt, but its workspace crates must not share artifacts with the
- * repository's: Cargo names them by their path relative to the workspace (the same in both)
- * and crates bake absolute paths in at compile time (`env!("CARGO_MANIFEST_DIR")` in
- * ferrule-testkit). A different debug-info level for workspace crates only gives them their
- * own artifacts. Dev: the base profile changes and dependencies keep theirs through the
- * repository's own `profile.dev.package."*"`. Release: one override per workspace crate, since a
- * changed base profile (even with `package."*"` restoring the setting) gave every dependency
- * new artifacts, a full release build of the dependencies per eval run.
- */
-async function evalCargoConfig(copy: string): Promise<string> {
-  // No workspace manifest (or no cargo): no release overrides.
-  const crates = await workspacePackages(copy).catch(() => []);
-  const lines = [
-    '# Written by the skill evals (cli/src/agent/evals.ts): workspace crates get their own artifacts.',
-    '[profile.dev]',
-    'debug = "limited"',
-  ];
-  for (const { name } of crates.sort((a, b) => a.name.localeCompare(b.name))) {
-    lines.push('', `[profile.release.package.${JSON.stringify(name)}]`, 'debug = "line-tables-only"');
-  }
-  return `${lines.join('\n')}\n`;
-}
 
 function filesOf(root: string, dir = ''): string[] {
   const found: string[] = [];
@@ -216,8 +191,7 @@ export async function prepareCopy(root: string = projectRoot): Promise<string> {
     if (!wanted.has(rel) && rel !== join('.cargo', 'config.toml')) rmSync(join(copy, rel));
   }
   pruneEmptyFolders(copy);
-  mkdirSync(join(copy, '.cargo'), { recursive: true });
-  writeFileSync(join(copy, '.cargo/config.toml'), await evalCargoConfig(copy));
+  await isolateCopyArtifacts(copy);
   for (const linked of LINKED) {
     if (existsSync(join(root, linked)) && !existsSync(join(copy, linked))) {
       symlinkSync(join(root, linked), join(copy, linked));
