@@ -1,7 +1,7 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { useRunTemporaryFolder } from '../../scripts/testbed/temporary-folder.ts';
 import { extractArtifact, LocalFunction, type LocalFunctionOptions } from '../src/index.ts';
 import { artifactWithoutBootstrap, testArtifact } from './helpers.ts';
 
@@ -273,9 +273,8 @@ describe('LocalFunction with maxConcurrency (Lambda Managed Instances)', () => {
 
   it('prepares a fresh function once when its first invocations arrive together: one task root, removed by stop', async () => {
     // The artifact is unzipped under the temporary folder: give this test its own to count in.
-    const previous = process.env.TMPDIR;
-    const tmp = await mkdtemp(join(tmpdir(), 'ferrule-prepare-'));
-    process.env.TMPDIR = tmp;
+    const removeTemporaryFolder = useRunTemporaryFolder('ferrule-prepare-');
+    const tmp = tmpdir();
     try {
       const local = await fn('concurrent', { maxConcurrency: 8, timeoutSeconds: 30 });
       const reports = await Promise.all(
@@ -286,9 +285,7 @@ describe('LocalFunction with maxConcurrency (Lambda Managed Instances)', () => {
       await local.stop();
       expect((await readdir(tmp)).filter((entry) => entry.startsWith('ferrule-task-'))).toEqual([]);
     } finally {
-      if (previous === undefined) delete process.env.TMPDIR;
-      else process.env.TMPDIR = previous;
-      await rm(tmp, { recursive: true, force: true });
+      removeTemporaryFolder();
     }
   });
 
